@@ -1,0 +1,1 @@
+"""Data layer: settings, engine, models and one module of query functions per aggregate."""

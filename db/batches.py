@@ -1,0 +1,98 @@
+"""Batches as the API reads them: rows of `v_call_batch_summary`, newest first, one agency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.keyset import OrderKey, order_by_clauses, rows_after
+from db.models import CallBatch, batch_summary
+from db.text_search import LIKE_ESCAPE, contains_pattern
+
+v = batch_summary.c
+
+NEWEST_FIRST = (OrderKey(v.created_at, descending=True), OrderKey(v.id, descending=True))
+
+
+@dataclass(frozen=True)
+class BatchFilter:
+    search: str | None = None
+    """Case-insensitive substring of the name or the status."""
+    status: str | None = None
+    campaign_id: uuid.UUID | None = None
+
+
+def _matching(columns: Any, agency_id: uuid.UUID, batch_filter: BatchFilter) -> list[Any]:
+    """Conditions over `columns`, which is the view's or the table's: both name the same columns."""
+    c = columns
+    conditions: list[Any] = [c.agency_id == agency_id]
+    if batch_filter.status is not None:
+        conditions.append(c.status == batch_filter.status)
+    if batch_filter.campaign_id is not None:
+        conditions.append(c.campaign_id == batch_filter.campaign_id)
+    if batch_filter.search:
+        pattern = contains_pattern(batch_filter.search)
+        conditions.append(
+            or_(
+                c.name.ilike(pattern, escape=LIKE_ESCAPE),
+                c.status.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    return conditions
+
+
+def sort_values(row: Row[Any]) -> tuple[Any, ...]:
+    """The values a cursor must carry to resume after `row`."""
+    return (row.created_at, row.id)
+
+
+async def list_batches(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    batch_filter: BatchFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: Sequence[Any] | None = None,
+) -> Sequence[Row[Any]]:
+    query: Select[Any] = select(batch_summary).where(*_matching(v, agency_id, batch_filter))
+    if after is not None:
+        query = query.where(rows_after(NEWEST_FIRST, after))
+    query = query.order_by(*order_by_clauses(NEWEST_FIRST)).limit(limit)
+    if offset:
+        query = query.offset(offset)
+    rows: Sequence[Row[Any]] = (await session.execute(query)).all()
+    return rows
+
+
+async def count_batches(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    batch_filter: BatchFilter,
+    *,
+    after: Sequence[Any] | None = None,
+) -> int:
+    """How many batches match (counted on the table: the view's counts are not needed here);
+    with `after`, how many of them come after that position."""
+    batches = CallBatch.__table__.c
+    query = (
+        select(func.count())
+        .select_from(CallBatch)
+        .where(batches.deleted_at.is_(None), *_matching(batches, agency_id, batch_filter))
+    )
+    if after is not None:
+        keys = [OrderKey(batches.created_at, True), OrderKey(batches.id, True)]
+        query = query.where(rows_after(keys, after))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def get_batch(
+    session: AsyncSession, agency_id: uuid.UUID, batch_id: uuid.UUID
+) -> Row[Any] | None:
+    query = select(batch_summary).where(v.agency_id == agency_id, v.id == batch_id)
+    return (await session.execute(query)).first()

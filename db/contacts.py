@@ -1,0 +1,199 @@
+"""Contacts of one batch: filtered, searched, sorted and paged in one statement each."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.keyset import OrderKey, order_by_clauses, rows_after
+from db.models import CONTACT_STATUSES, PRIORITIES, CallLog, CampaignContact
+from db.text_search import LIKE_ESCAPE, contains_pattern
+
+cc = CampaignContact.__table__.c
+
+
+class ContactSortField(enum.Enum):
+    CREATED_AT = "created_at"
+    NAME = "name"
+    PHONE_NUMBER = "phone_number"
+    STATUS = "status"
+    PRIORITY = "priority"
+    ATTEMPTS = "attempts"
+    LAST_ATTEMPT_AT = "last_attempt_at"
+    COMPLETED_AT = "completed_at"
+    DURATION_SECONDS = "duration_seconds"
+
+
+NAME_EXPRESSION: ColumnElement[Any] = func.nullif(
+    func.concat_ws(literal(" "), cc.first_name, cc.last_name), literal("")
+)
+"""A contact's `name`: first and last name joined by a space, NULL when both are missing."""
+
+STATUS_RANK: ColumnElement[int] = case(
+    {status: rank for rank, status in enumerate(CONTACT_STATUSES)}, value=cc.status
+)
+"""Statuses sort in lifecycle order (pending … skipped), not alphabetically."""
+
+PRIORITY_RANK: ColumnElement[int] = case(
+    {priority: rank for rank, priority in enumerate(PRIORITIES)}, value=cc.priority
+)
+"""Priorities sort low < normal < high."""
+
+SEARCH_DOCUMENT: ColumnElement[str] = func.contact_search_document(
+    cc.phone_number,
+    cc.first_name,
+    cc.last_name,
+    cc.email,
+    cc.company,
+    cc.title,
+    cc.account_id,
+    cc.custom_data,
+)
+"""Lower-cased searchable text of a contact (SQL function from the migrations, trigram-indexed)."""
+
+_SORT_EXPRESSIONS: dict[ContactSortField, tuple[ColumnElement[Any], bool]] = {
+    ContactSortField.CREATED_AT: (cc.created_at, False),
+    ContactSortField.NAME: (NAME_EXPRESSION, True),
+    ContactSortField.PHONE_NUMBER: (cc.phone_number, False),
+    ContactSortField.STATUS: (STATUS_RANK, False),
+    ContactSortField.PRIORITY: (PRIORITY_RANK, False),
+    ContactSortField.ATTEMPTS: (cc.attempts, False),
+    ContactSortField.LAST_ATTEMPT_AT: (cc.last_attempt_at, True),
+    ContactSortField.COMPLETED_AT: (cc.completed_at, True),
+    ContactSortField.DURATION_SECONDS: (cc.duration_seconds, True),
+}
+
+
+@dataclass(frozen=True)
+class ContactSort:
+    field: ContactSortField
+    descending: bool = False
+
+
+DEFAULT_SORT = (ContactSort(ContactSortField.CREATED_AT),)
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    status: str | None = None
+    status_in: tuple[str, ...] | None = None
+    outcome: str | None = None
+    priority: str | None = None
+    do_not_call: bool | None = None
+    call_status: str | None = None
+    """Contacts with at least one call log of this `call_status`."""
+    search: str | None = None
+    """Case-insensitive substring of phone, names, email, company, title, account id, custom_data."""
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    contact: CampaignContact
+    sort_values: tuple[Any, ...] = field(default=())
+    """The row's values for each sort key plus the id tie-break: what a cursor carries."""
+
+
+def order_keys(sort: Sequence[ContactSort]) -> list[OrderKey]:
+    """The sort list as SQL keys, ending with the unique id so that no two rows tie."""
+    keys = []
+    for item in sort:
+        expression, nullable = _SORT_EXPRESSIONS[item.field]
+        keys.append(OrderKey(expression, descending=item.descending, nullable=nullable))
+    keys.append(OrderKey(cc.id))
+    return keys
+
+
+def _matching(
+    agency_id: uuid.UUID, batch_id: uuid.UUID, contact_filter: ContactFilter
+) -> list[ColumnElement[bool]]:
+    f = contact_filter
+    conditions = [cc.agency_id == agency_id, cc.batch_id == batch_id]
+    if f.status is not None:
+        conditions.append(cc.status == f.status)
+    if f.status_in is not None:
+        conditions.append(cc.status.in_(f.status_in))
+    if f.outcome is not None:
+        conditions.append(cc.outcome == f.outcome)
+    if f.priority is not None:
+        conditions.append(cc.priority == f.priority)
+    if f.do_not_call is not None:
+        conditions.append(cc.do_not_call.is_(f.do_not_call))
+    if f.call_status is not None:
+        logs = CallLog.__table__.c
+        conditions.append(
+            exists().where(
+                logs.contact_id == cc.id,
+                logs.agency_id == agency_id,
+                logs.call_status == f.call_status,
+            )
+        )
+    if f.search:
+        pattern = func.lower(literal(contains_pattern(f.search)))
+        conditions.append(SEARCH_DOCUMENT.like(pattern, escape=LIKE_ESCAPE))
+    return conditions
+
+
+async def list_contacts(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    batch_id: uuid.UUID,
+    contact_filter: ContactFilter,
+    sort: Sequence[ContactSort] = DEFAULT_SORT,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: Sequence[Any] | None = None,
+) -> list[ContactRow]:
+    keys = order_keys(sort)
+    query: Select[Any] = select(CampaignContact, *(key.expression for key in keys)).where(
+        *_matching(agency_id, batch_id, contact_filter)
+    )
+    if after is not None:
+        query = query.where(rows_after(keys, after))
+    query = query.order_by(*order_by_clauses(keys)).limit(limit)
+    if offset:
+        query = query.offset(offset)
+    result = await session.execute(query)
+    return [ContactRow(row[0], tuple(row[1:])) for row in result.all()]
+
+
+async def count_contacts(
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    batch_id: uuid.UUID,
+    contact_filter: ContactFilter,
+    sort: Sequence[ContactSort] = DEFAULT_SORT,
+    *,
+    after: Sequence[Any] | None = None,
+) -> int:
+    """How many contacts match; with `after`, how many of them come after that position."""
+    query = (
+        select(func.count())
+        .select_from(CampaignContact)
+        .where(*_matching(agency_id, batch_id, contact_filter))
+    )
+    if after is not None:
+        query = query.where(rows_after(order_keys(sort), after))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def call_logs_by_contact(
+    session: AsyncSession, agency_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CallLog]]:
+    """Call logs of many contacts in one statement, oldest first per contact."""
+    query = (
+        select(CallLog)
+        .where(CallLog.agency_id == agency_id, CallLog.contact_id.in_(contact_ids))
+        .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
+    )
+    logs: dict[uuid.UUID, list[CallLog]] = defaultdict(list)
+    for log in (await session.execute(query)).scalars():
+        logs[log.contact_id].append(log)
+    return logs

@@ -1,0 +1,58 @@
+"""Keyset ("seek") pagination over an ordered list of sort expressions.
+
+Every list ends its ORDER BY with a unique key, so a row's sort values pin its position exactly.
+NULLs sort last in both directions (what a dashboard wants: rows without a value at the end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    expression: ColumnElement[Any]
+    descending: bool = False
+    nullable: bool = False
+
+
+def order_by_clauses(keys: Sequence[OrderKey]) -> list[ColumnElement[Any]]:
+    clauses: list[ColumnElement[Any]] = []
+    for key in keys:
+        clause = key.expression.desc() if key.descending else key.expression.asc()
+        clauses.append(clause.nulls_last() if key.nullable else clause)
+    return clauses
+
+
+def rows_after(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """The condition selecting rows strictly after the row whose sort values are `values`.
+
+    Built lexicographically: after(k1, k2…) = k1 beyond v1 OR (k1 equal v1 AND after(k2…)),
+    with NULL handled explicitly (never compared with `=`), so it is exact for ties and NULLs.
+    """
+    if len(keys) != len(values):
+        raise ValueError("one value per sort key is required")
+    condition: ColumnElement[bool] = false()
+    for key, value in reversed(list(zip(keys, values, strict=True))):
+        condition = or_(_beyond(key, value), and_(_equal(key, value), condition))
+    return condition
+
+
+def _beyond(key: OrderKey, value: Any) -> ColumnElement[bool]:
+    if value is None:
+        return false()
+    beyond: ColumnElement[bool] = (
+        key.expression < value if key.descending else key.expression > value
+    )
+    return or_(beyond, key.expression.is_(None)) if key.nullable else beyond
+
+
+def _equal(key: OrderKey, value: Any) -> ColumnElement[bool]:
+    if value is None:
+        return key.expression.is_(None) if key.nullable else false()
+    equal: ColumnElement[bool] = key.expression == value
+    return equal

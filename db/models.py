@@ -1,0 +1,250 @@
+"""Typed SQLAlchemy models of every table in the contract (section 1).
+
+Relationships are `lazy="raise"`: every load is explicit in the query modules.
+The summary view is described by `batch_summary`, outside `Base.metadata` so that
+`alembic check` compares tables only; the view itself is written by hand in a migration.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BATCH_STATUSES = (
+    "pending",
+    "scheduled",
+    "processing",
+    "paused",
+    "completed",
+    "failed",
+    "cancelled",
+)
+CONTACT_STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "skipped")
+PRIORITIES = ("low", "normal", "high")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, server_default=text("gen_random_uuid()"))
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class AgentMapping(Base):
+    __tablename__ = "agent_mappings"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class CallBatch(Base):
+    __tablename__ = "call_batches"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", BATCH_STATUSES), name="status"),
+        CheckConstraint(
+            "calls_per_minute IS NULL OR calls_per_minute > 0", name="calls_per_minute"
+        ),
+        CheckConstraint("max_concurrent IS NULL OR max_concurrent > 0", name="max_concurrent"),
+        # Target of the (id, agency_id) foreign key that keeps contacts in their batch's agency.
+        UniqueConstraint("id", "agency_id"),
+        Index(
+            "ix_call_batches_list_by_agency_newest",
+            "agency_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False
+    )
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    agent_mapping_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agent_mappings.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    from_number: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    calls_per_minute: Mapped[int | None] = mapped_column(Integer)
+    max_concurrent: Mapped[int | None] = mapped_column(Integer)
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _created_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignContact(Base):
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CONTACT_STATUSES), name="status"),
+        CheckConstraint(_one_of("priority", PRIORITIES), name="priority"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("max_attempts >= 0", name="max_attempts"),
+        CheckConstraint("duration_seconds IS NULL OR duration_seconds >= 0", name="duration"),
+        CheckConstraint("jsonb_typeof(custom_data) = 'object'", name="custom_data_object"),
+        ForeignKeyConstraint(
+            ["batch_id", "agency_id"],
+            ["call_batches.id", "call_batches.agency_id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("id", "agency_id"),
+        Index("ix_campaign_contacts_batch_created", "batch_id", "created_at", "id"),
+        Index(
+            "ix_campaign_contacts_batch_status_created", "batch_id", "status", "created_at", "id"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    phone_number: Mapped[str] = mapped_column(Text, nullable=False)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text, nullable=False, server_default="normal")
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    call_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="3")
+    outcome: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    custom_data: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    do_not_call: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    timezone: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class CallLog(Base):
+    __tablename__ = "call_logs"
+    __table_args__ = (
+        CheckConstraint("duration_seconds IS NULL OR duration_seconds >= 0", name="duration"),
+        ForeignKeyConstraint(
+            ["contact_id", "agency_id"],
+            ["campaign_contacts.id", "campaign_contacts.agency_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_call_logs_contact_created", "contact_id", "created_at", "id"),
+        Index("ix_call_logs_contact_status", "contact_id", "call_status"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    call_status: Mapped[str] = mapped_column(Text, nullable=False)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+
+view_metadata = MetaData()
+
+batch_summary = Table(
+    "v_call_batch_summary",
+    view_metadata,
+    *(Column(c.name, c.type, primary_key=c.primary_key) for c in CallBatch.__table__.columns),
+    Column("campaign_name", Text),
+    Column("agent_name", Text),
+    *(
+        Column(name, Integer, nullable=False)
+        for name in (
+            "total_contacts",
+            "pending",
+            "queued",
+            "in_progress",
+            "completed",
+            "failed",
+            "skipped",
+            "calls_picked",
+            "remaining_count",
+        )
+    ),
+    Column("progress_percentage", Float, nullable=False),
+)
+"""`v_call_batch_summary`: non-deleted batches with names and counts computed by PostgreSQL."""

@@ -1,0 +1,67 @@
+"""The service's configuration, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """The configuration cannot work; the message is one line meant for the operator."""
+
+
+class DatabaseSettings(BaseSettings):
+    """What the migrations need: only where the database is."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str | None = None
+    """Primary PostgreSQL (`postgresql://…`). Unset: an embedded server is started in `data_dir`."""
+
+
+class Settings(DatabaseSettings):
+    database_read_url: str | None = None
+    """Optional streaming replica for read-only GraphQL queries."""
+    jwt_secret: SecretStr | None = None
+    """HS256 secret for bearer tokens. Required with `database_url`; generated in embedded mode."""
+    data_dir: Path = Path(".data")
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout_seconds: float = 5.0
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_ms: int = 10_000
+    db_statement_cache: bool = True
+    """Set false behind PgBouncer in transaction pooling mode."""
+
+    cursor_secret: SecretStr | None = None
+    """Key for signing pagination cursors; defaults to a key derived from `jwt_secret`."""
+
+    @model_validator(mode="after")
+    def _database_url_needs_jwt_secret(self) -> Settings:
+        if self.database_url and self.jwt_secret is None:
+            raise SettingsError(
+                "JWT_SECRET must be set when DATABASE_URL is set "
+                "(only the embedded database generates one)"
+            )
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise SettingsError("JWT_SECRET must be at least 32 characters long (HS256 key)")
+        for name in ("db_pool_size", "db_statement_timeout_ms"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
+        return self
+
+
+def load_settings() -> Settings:
+    """Read the environment, turning validation failures into a one-line `SettingsError`."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise SettingsError(message if not first["loc"] else f"{field}: {message}") from None

@@ -1,0 +1,116 @@
+"""Transactions that run as the application role, scoped to one agency (or one user).
+
+Every request's SQL runs inside such a transaction: `SET LOCAL ROLE callbatch_app` drops the
+connecting role's superuser/owner powers so the row-level security policies apply, and
+`app.agency_id` / `app.user_id` are what those policies compare against. Both are transaction-local,
+so nothing survives on a pooled connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+APP_ROLE = "callbatch_app"
+
+_ENTER_SCOPE = text(
+    f"SELECT set_config('role', '{APP_ROLE}', true), "
+    "set_config('app.agency_id', :agency_id, true), "
+    "set_config('app.user_id', :user_id, true), "
+    "set_config('statement_timeout', :statement_timeout, true)"
+)
+
+
+async def enter_scope(
+    session: AsyncSession,
+    *,
+    agency_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    statement_timeout_ms: int = 10_000,
+) -> None:
+    """Switch the session's current transaction to the app role and the given tenant."""
+    await session.execute(
+        _ENTER_SCOPE,
+        {
+            "agency_id": str(agency_id) if agency_id else "",
+            "user_id": str(user_id) if user_id else "",
+            "statement_timeout": str(statement_timeout_ms),
+        },
+    )
+
+
+class RequestDatabase:
+    """The database as one request sees it: one session, one transaction, one agency.
+
+    Strawberry resolves sibling fields concurrently, and an `AsyncSession` must never serve two
+    tasks at once. Rather than a session per resolver (more connections, and each part of a
+    response seeing a different snapshot), every resolver borrows this one session through
+    `session()`, which serialises them with a lock. The transaction opens on first use and is
+    rolled back by `close()`: requests only read.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[Any],
+        *,
+        agency_id: uuid.UUID,
+        user_id: uuid.UUID | None = None,
+        statement_timeout_ms: int = 10_000,
+    ) -> None:
+        self.agency_id = agency_id
+        self._sessions = sessions
+        self._user_id = user_id
+        self._statement_timeout_ms = statement_timeout_ms
+        self._lock = asyncio.Lock()
+        self._session: AsyncSession | None = None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._session is None:
+                session = self._sessions()
+                try:
+                    await session.begin()
+                    await enter_scope(
+                        session,
+                        agency_id=self.agency_id,
+                        user_id=self._user_id,
+                        statement_timeout_ms=self._statement_timeout_ms,
+                    )
+                except BaseException:
+                    await session.close()
+                    raise
+                self._session = session
+            yield self._session
+
+    async def close(self) -> None:
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                try:
+                    await session.rollback()
+                finally:
+                    await session.close()
+
+
+@asynccontextmanager
+async def user_scope(
+    sessions: async_sessionmaker[Any], user_id: uuid.UUID, statement_timeout_ms: int = 10_000
+) -> AsyncIterator[AsyncSession]:
+    """A short read-only transaction that may see only the given user's row (for sign-in)."""
+    session = sessions()
+    try:
+        await session.begin()
+        await enter_scope(session, user_id=user_id, statement_timeout_ms=statement_timeout_ms)
+        yield session
+    finally:
+        try:
+            await session.rollback()
+        finally:
+            await session.close()

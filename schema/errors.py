@@ -1,0 +1,121 @@
+"""The error contract: domain errors, their `extensions.code`, and masking of everything else.
+
+Resolvers raise the errors below; `ErrorCodes` (a schema extension) stamps their code on the
+GraphQL error and replaces any other exception by a generic INTERNAL_SERVER_ERROR carrying the
+request id, after logging the full trace under that same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+logger = logging.getLogger("callbatch.errors")
+
+INTERNAL_MESSAGE = "Internal server error. Quote the requestId when reporting it."
+
+
+class DomainError(Exception):
+    """An error the client caused or may act on; its message is safe to show."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadUserInput(DomainError):
+    code = "BAD_USER_INPUT"
+    http_status = 400
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    http_status = 403
+
+
+class ServiceUnavailable(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+
+
+def error_body(error: DomainError, request_id: str | None = None) -> dict[str, Any]:
+    """A GraphQL-shaped response body for errors raised outside execution (auth, limits)."""
+    extensions: dict[str, Any] = {"code": error.code}
+    if request_id:
+        extensions["requestId"] = request_id
+    return {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
+
+
+def describe(value: object, limit: int = 40) -> str:
+    """A short, safe rendering of a client's value for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…'"
+
+
+def _validation_code(error: GraphQLError) -> str:
+    message = error.message
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [self._coded(error, request_id) for error in result.errors]
+
+    def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return _with_extensions(error, {"code": original.code})
+        if original is None and not error.path:
+            return _with_extensions(error, {"code": _validation_code(error)})
+        if original is None:
+            return _with_extensions(error, {"code": "BAD_USER_INPUT"})
+        logger.error(
+            "unexpected error (request %s) at %s",
+            request_id,
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+def _with_extensions(error: GraphQLError, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), **extensions},
+    )

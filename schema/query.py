@@ -1,0 +1,92 @@
+"""The root `Query`: the caller's agency's batches, as a list or one by id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+
+from db import batches as batch_queries
+from schema.batch import Batch, BatchConnection
+from schema.errors import NotFound
+from schema.inputs import parse_id, search_term
+from schema.pagination import BATCH_LIMITS, ListSlice, list_binding, parse_window
+from schema.types import BatchStatus
+
+BATCH_NOT_FOUND = "batch not found"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description=(
+            "Batches of the caller's agency, newest first. Offset mode: page (1-based) + limit. "
+            "Cursor mode: first + after."
+        )
+    )
+    async def batches(
+        self,
+        info: strawberry.Info,
+        search: str | None = None,
+        status: BatchStatus | None = None,
+        campaign_id: strawberry.ID | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> BatchConnection:
+        context = info.context
+        batch_filter = batch_queries.BatchFilter(
+            search=search_term(search),
+            status=status.value if status else None,
+            campaign_id=parse_id("campaignId", campaign_id) if campaign_id is not None else None,
+        )
+        binding = list_binding("batches", filter=vars(batch_filter))
+        window = parse_window(
+            BATCH_LIMITS,
+            page=page,
+            limit=limit,
+            first=first,
+            after=after,
+            decode_after=lambda cursor: context.cursors.decode(cursor, binding, 2),
+        )
+        db, agency_id = context.db, context.agency_id
+
+        async def fetch(size: int) -> Sequence[Row[Any]]:
+            async with db.session() as session:
+                return await batch_queries.list_batches(
+                    session, agency_id, batch_filter,
+                    limit=size, offset=window.offset, after=window.after,
+                )  # fmt: skip
+
+        async def count(after: tuple[Any, ...] | None = None) -> int:
+            async with db.session() as session:
+                return await batch_queries.count_batches(
+                    session, agency_id, batch_filter, after=after
+                )
+
+        return BatchConnection(
+            slice=ListSlice(
+                window,
+                fetch=fetch,
+                count=count,
+                count_after=count,
+                cursor_of=lambda row: context.cursors.encode(
+                    binding, batch_queries.sort_values(row)
+                ),
+            )
+        )
+
+    @strawberry.field(
+        description="One batch of the caller's agency, or null with a NOT_FOUND error."
+    )
+    async def batch(self, info: strawberry.Info, id: strawberry.ID) -> Batch | None:
+        context = info.context
+        batch_id = parse_id("id", id)
+        async with context.db.session() as session:
+            row = await batch_queries.get_batch(session, context.agency_id, batch_id)
+        if row is None:
+            raise NotFound(BATCH_NOT_FOUND)
+        return Batch.from_row(row)

@@ -1,0 +1,231 @@
+"""GraphQL object types of the contract (section 2) and how they are built from rows."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+from strawberry.scalars import JSON
+
+from db import contacts as contact_queries
+from db.models import CallLog as CallLogRow
+from db.models import CampaignContact
+from schema.pagination import ListSlice
+
+
+@strawberry.enum
+class BatchStatus(enum.Enum):
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    PROCESSING = "processing"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@strawberry.enum
+class ContactStatus(enum.Enum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+ContactSortField = strawberry.enum(contact_queries.ContactSortField)
+
+
+def _id(value: uuid.UUID | None) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value is not None else None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class OffsetPagination:
+    total: int
+    page: int
+    limit: int
+    offset: int
+    total_pages: int
+    has_more: bool
+
+
+@strawberry.type
+class CallLog:
+    id: strawberry.ID
+    call_status: str
+    duration_seconds: int | None
+    recording_url: str | None
+    transcript: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: CallLogRow) -> CallLog:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            call_status=row.call_status,
+            duration_seconds=row.duration_seconds,
+            recording_url=row.recording_url,
+            transcript=row.transcript,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class Contact:
+    id: strawberry.ID
+    phone_number: str
+    first_name: str | None
+    last_name: str | None
+    name: str | None = strawberry.field(
+        description="First and last name joined by a space; null when both are missing."
+    )
+    email: str | None
+    company: str | None
+    title: str | None
+    account_id: str | None
+    priority: str | None
+    status: ContactStatus
+    call_id: strawberry.ID | None
+    attempts: int
+    max_attempts: int
+    outcome: str | None
+    duration_seconds: int | None
+    outcome_notes: str | None
+    last_attempt_at: datetime | None
+    completed_at: datetime | None
+    custom_data: JSON
+    do_not_call: bool
+    timezone: str | None
+    created_at: datetime
+    contact_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="Call attempts, oldest first (the seed's phoneLogs).")
+    async def call_logs(self, info: strawberry.Info) -> list[CallLog]:
+        rows = await info.context.loaders.call_logs.load(self.contact_id)
+        return [CallLog.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: CampaignContact) -> Contact:
+        names = [n for n in (row.first_name, row.last_name) if n]
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            contact_id=row.id,
+            phone_number=row.phone_number,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            name=" ".join(names) if names else None,
+            email=row.email,
+            company=row.company,
+            title=row.title,
+            account_id=row.account_id,
+            priority=row.priority,
+            status=ContactStatus(row.status),
+            call_id=_id(row.call_id),
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            outcome=row.outcome,
+            duration_seconds=row.duration_seconds,
+            outcome_notes=row.outcome_notes,
+            last_attempt_at=row.last_attempt_at,
+            completed_at=row.completed_at,
+            custom_data=row.custom_data,  # type: ignore[arg-type]
+            do_not_call=row.do_not_call,
+            timezone=row.timezone,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class ContactEdge:
+    cursor: str
+    node: Contact
+
+
+@strawberry.type
+class ContactConnection:
+    slice: strawberry.Private[ListSlice[contact_queries.ContactRow]]
+
+    @strawberry.field
+    async def edges(self) -> list[ContactEdge]:
+        rows = await self.slice.rows()
+        return [
+            ContactEdge(cursor=self.slice.cursor_of(r), node=Contact.from_row(r.contact))
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def nodes(self) -> list[Contact]:
+        return [Contact.from_row(r.contact) for r in await self.slice.rows()]
+
+    @strawberry.field
+    async def page_info(self) -> PageInfo:
+        return await page_info(self.slice)
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.slice.total()
+
+    @strawberry.field
+    async def pagination(self) -> OffsetPagination:
+        return OffsetPagination(**vars(await self.slice.pagination()))
+
+
+async def page_info(slice_: ListSlice[Any]) -> PageInfo:
+    rows = await slice_.rows()
+    return PageInfo(
+        has_next_page=await slice_.has_next_page(),
+        has_previous_page=slice_.has_previous_page(),
+        start_cursor=slice_.cursor_of(rows[0]) if rows else None,
+        end_cursor=slice_.cursor_of(rows[-1]) if rows else None,
+    )
+
+
+def batch_fields(row: Row[Any]) -> dict[str, Any]:
+    """The scalar fields of a `Batch` from a `v_call_batch_summary` row."""
+    return {
+        "id": strawberry.ID(str(row.id)),
+        "batch_id": row.id,
+        "name": row.name,
+        "status": BatchStatus(row.status),
+        "campaign_id": _id(row.campaign_id),
+        "campaign_name": row.campaign_name,
+        "agent_mapping_id": _id(row.agent_mapping_id),
+        "agent_name": row.agent_name,
+        "from_number": row.from_number,
+        "total_contacts": row.total_contacts,
+        "pending": row.pending,
+        "queued": row.queued,
+        "in_progress": row.in_progress,
+        "completed": row.completed,
+        "failed": row.failed,
+        "skipped": row.skipped,
+        "calls_picked": row.calls_picked,
+        "progress_percentage": float(row.progress_percentage),
+        "remaining_count": row.remaining_count,
+        "calls_per_minute": row.calls_per_minute,
+        "max_concurrent": row.max_concurrent,
+        "scheduled_for": row.scheduled_for,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "updated_at": row.updated_at,
+    }

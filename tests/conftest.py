@@ -1,0 +1,139 @@
+"""Test harness: one real PostgreSQL per session, migrated once with Alembic; each test inside a
+transaction rolled back at its end (SQLAlchemy's "join into an external transaction" recipe);
+the app called over ASGI with httpx, as clients call it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from alembic import command
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from app import create_app
+from db.engine import create_engine
+from db.settings import Settings
+from migrations import alembic_config
+from tests.database import postgres_server, scratch_database
+from tests.factories import Factory
+from web.auth import issue_token
+from web.state import AppState
+
+JWT_SECRET = "test-secret-0123456789abcdef-0123456789"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    with scratch_database(server_url) as url:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, jwt_secret=SecretStr(JWT_SECRET))
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[Any]:
+    return async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@pytest.fixture
+def factory(connection: AsyncConnection) -> Factory:
+    return Factory(connection)
+
+
+@pytest.fixture
+def app_state(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> AppState:
+    return AppState(settings=settings, engine=engine, sessions=sessions, read_sessions=sessions)
+
+
+@pytest.fixture
+async def client(app_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(app_state.settings)
+    app.state.app = app_state
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def token_for(user_id: uuid.UUID) -> str:
+    return issue_token(user_id, JWT_SECRET)
+
+
+@dataclass
+class Tenant:
+    """An agency with one user, and a way to query the API as that user."""
+
+    agency_id: uuid.UUID
+    user_id: uuid.UUID
+    client: httpx.AsyncClient
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token_for(self.user_id)}"},
+        )
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON body of a query that must answer HTTP 200."""
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """`data` of a query that must succeed without errors."""
+        body = await self.query(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+async def tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
+    agency_id = await factory.agency(name="Agency A")
+    return Tenant(agency_id, await factory.user(agency_id), client)
+
+
+@pytest.fixture
+async def other_tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
+    agency_id = await factory.agency(name="Agency B")
+    return Tenant(agency_id, await factory.user(agency_id), client)

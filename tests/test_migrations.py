@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db.engine import async_database_url
+from db.models import Base
+from migrations import alembic_config
+from tests.database import scratch_database
+
+
+@pytest.fixture
+def empty_database(server_url: str) -> Iterator[str]:
+    with scratch_database(server_url, prefix="callbatch_migrations") as url:
+        yield url
+
+
+async def _table_names(url: str) -> set[str]:
+    engine = create_async_engine(async_database_url(url))
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    return asyncio.run(_table_names(url))
+
+
+def test_upgrade_downgrade_upgrade_round_trips(empty_database: str) -> None:
+    """Alembic's commands run their own event loop, so this test is synchronous."""
+    config = alembic_config(empty_database)
+    contract_tables = {
+        "agencies", "users", "campaigns", "agent_mappings",
+        "call_batches", "campaign_contacts", "call_logs",
+    }  # fmt: skip
+
+    command.upgrade(config, "head")
+    assert contract_tables <= _tables(empty_database)
+
+    command.downgrade(config, "base")
+    assert _tables(empty_database) <= {"alembic_version"}
+
+    command.upgrade(config, "head")
+    assert contract_tables <= _tables(empty_database)
+
+
+async def test_models_and_migrations_agree(database_url: str) -> None:
+    engine = create_async_engine(async_database_url(database_url))
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+async def test_application_role_cannot_bypass_row_level_security(database_url: str) -> None:
+    engine = create_async_engine(async_database_url(database_url))
+    try:
+        async with engine.connect() as connection:
+            role = (
+                await connection.execute(
+                    text(
+                        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'callbatch_app'"
+                    )
+                )
+            ).one()
+            forced = (
+                await connection.execute(
+                    text(
+                        "SELECT bool_and(relrowsecurity AND relforcerowsecurity) FROM pg_class "
+                        "WHERE relname IN ('agencies', 'users', 'campaigns', 'agent_mappings', "
+                        "'call_batches', 'campaign_contacts', 'call_logs')"
+                    )
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert tuple(role) == (False, False)
+    assert forced is True

@@ -1,0 +1,1 @@
+"""HTTP layer: authentication, the GraphQL endpoint, health checks."""

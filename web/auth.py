@@ -1,0 +1,75 @@
+"""Bearer-token authentication: who is calling, and for which agency.
+
+HS256 only (a token signed with any other algorithm, `none` included, is refused), `exp` and
+`sub` required, and the subject must be a user of the database; the user's agency is looked up
+once per request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from db.tenancy import user_scope
+from db.users import get_user
+from schema.errors import Forbidden, Unauthenticated
+
+ALGORITHM = "HS256"
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    agency_id: uuid.UUID
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("missing Authorization header: send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthenticated("the bearer token is not a valid token")
+    return token.strip()
+
+
+def token_subject(token: str, secret: str) -> uuid.UUID:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the bearer token has expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("the bearer token is not a valid token") from None
+    try:
+        return uuid.UUID(str(claims["sub"]))
+    except ValueError:
+        raise Unauthenticated("the bearer token is not a valid token") from None
+
+
+async def authenticate(
+    authorization: str | None, secret: str, sessions: async_sessionmaker[Any]
+) -> Principal:
+    user_id = token_subject(bearer_token(authorization), secret)
+    async with user_scope(sessions, user_id) as session:
+        user = await get_user(session, user_id)
+    if user is None:
+        raise Unauthenticated("the bearer token's user does not exist")
+    if user.agency_id is None:
+        raise Forbidden("this user belongs to no agency")
+    return Principal(user_id=user.id, agency_id=user.agency_id)
+
+
+def issue_token(user_id: uuid.UUID, secret: str, lifetime: timedelta = timedelta(days=30)) -> str:
+    """A signed token for `user_id` (the demo user's printed token, tests, scripts)."""
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + lifetime}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)

@@ -1,0 +1,76 @@
+"""The `/graphql` endpoint: authenticate, open the request's database scope, run Strawberry."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+import strawberry
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from db.tenancy import RequestDatabase
+from schema.context import Context
+from schema.errors import DomainError, error_body
+from schema.pagination import CursorCodec
+from web.auth import authenticate
+from web.state import AppState
+
+
+def _wants_graphiql(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.Schema) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await Response(status_code=404)(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if _wants_graphiql(request):
+            await super().__call__(scope, receive, send)
+            return
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        state: AppState = request.app.state.app
+        try:
+            principal = await authenticate(
+                request.headers.get("authorization"), state.jwt_secret, state.sessions
+            )
+        except DomainError as error:
+            response = JSONResponse(error_body(error, request_id), status_code=error.http_status)
+            await response(scope, receive, send)
+            return
+        db = RequestDatabase(
+            state.read_sessions,
+            agency_id=principal.agency_id,
+            user_id=principal.user_id,
+            statement_timeout_ms=state.settings.db_statement_timeout_ms,
+        )
+        request.state.graphql_context = Context(
+            db=db,
+            user_id=principal.user_id,
+            agency_id=principal.agency_id,
+            request_id=request_id,
+            cursors=CursorCodec(state.cursor_key),
+        )
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await db.close()
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        context: Context = request.state.graphql_context
+        return context
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
