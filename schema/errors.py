@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from db.faults import DatabaseFault, classify
+
 logger = logging.getLogger("callbatch.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the requestId when reporting it."
@@ -55,6 +57,26 @@ class ServiceUnavailable(DomainError):
     http_status = 503
 
 
+class StatementTimeout(DomainError):
+    code = "TIMEOUT"
+    http_status = 503
+
+
+UNAVAILABLE_CODES = frozenset({ServiceUnavailable.code, StatementTimeout.code})
+
+
+def domain_error_for(error: BaseException) -> DomainError | None:
+    """The domain error a raw exception stands for (database faults), or None when unexpected."""
+    if isinstance(error, DomainError):
+        return error
+    fault = classify(error)
+    if fault is DatabaseFault.UNAVAILABLE:
+        return ServiceUnavailable("the database is unavailable; retry in a few seconds")
+    if fault is DatabaseFault.STATEMENT_TIMEOUT:
+        return StatementTimeout("the query took too long and was cancelled; narrow it or retry")
+    return None
+
+
 def error_body(error: DomainError, request_id: str | None = None) -> dict[str, Any]:
     """A GraphQL-shaped response body for errors raised outside execution (auth, limits)."""
     extensions: dict[str, Any] = {"code": error.code}
@@ -89,8 +111,17 @@ class ErrorCodes(SchemaExtension):
 
     def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error
-        if isinstance(original, DomainError):
-            return _with_extensions(error, {"code": original.code})
+        domain = domain_error_for(original) if original is not None else None
+        if domain is not None:
+            if not isinstance(original, DomainError):
+                logger.warning("database fault (request %s): %r", request_id, original)
+                return GraphQLError(
+                    domain.message,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": domain.code, "requestId": request_id},
+                )
+            return _with_extensions(error, {"code": domain.code})
         if original is None and not error.path:
             return _with_extensions(error, {"code": _validation_code(error)})
         if original is None:

@@ -14,7 +14,7 @@ from strawberry.asgi import GraphQL
 
 from db.tenancy import RequestDatabase
 from schema.context import Context
-from schema.errors import DomainError, error_body
+from schema.errors import UNAVAILABLE_CODES, domain_error_for, error_body
 from schema.pagination import CursorCodec
 from web.auth import authenticate
 from web.state import AppState
@@ -46,7 +46,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             principal = await authenticate(
                 request.headers.get("authorization"), state.jwt_secret, state.sessions
             )
-        except DomainError as error:
+        except Exception as raised:
+            error = domain_error_for(raised)
+            if error is None:
+                raise
             response = JSONResponse(error_body(error, request_id), status_code=error.http_status)
             await response(scope, receive, send)
             return
@@ -71,6 +74,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context
         return context
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """HTTP 503 when the database failed the request, so load balancers and clients retry."""
+        response = super().create_response(response_data, sub_response)
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if errors and any(
+            (e.get("extensions") or {}).get("code") in UNAVAILABLE_CODES for e in errors
+        ):
+            response.status_code = 503
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

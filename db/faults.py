@@ -1,0 +1,41 @@
+"""Classifying database failures, so the API can answer them clearly instead of masking them."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import exc as sa_exc
+
+
+class DatabaseFault(enum.Enum):
+    UNAVAILABLE = "unavailable"
+    """The server cannot be reached, is starting or shutting down, or the pool is exhausted."""
+    STATEMENT_TIMEOUT = "statement_timeout"
+    """A statement ran longer than the configured statement timeout."""
+
+
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
+_STATEMENT_TIMEOUT_SQLSTATE = "57014"
+
+
+def classify(error: BaseException) -> DatabaseFault | None:
+    """What kind of database fault `error` is, or None when it is not one."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return DatabaseFault.UNAVAILABLE
+    if isinstance(error, (ConnectionError, OSError, TimeoutError)):
+        return DatabaseFault.UNAVAILABLE
+    if isinstance(error, sa_exc.DBAPIError):
+        original = error.orig
+        sqlstate = getattr(original, "sqlstate", None) or getattr(
+            getattr(original, "__cause__", None), "sqlstate", None
+        )
+        if sqlstate == _STATEMENT_TIMEOUT_SQLSTATE:
+            return DatabaseFault.STATEMENT_TIMEOUT
+        if sqlstate in _UNAVAILABLE_SQLSTATES or error.connection_invalidated:
+            return DatabaseFault.UNAVAILABLE
+        cause = getattr(original, "__cause__", None)
+        if isinstance(cause, (ConnectionError, OSError)):
+            return DatabaseFault.UNAVAILABLE
+        if isinstance(error, (sa_exc.InterfaceError, sa_exc.OperationalError)):
+            return DatabaseFault.UNAVAILABLE
+    return None
