@@ -38,15 +38,16 @@ def build_state(settings: Settings) -> AppState:
     return AppState(
         settings=settings,
         engine=engine,
+        read_engine=read_engine,
         sessions=session_factory(engine),
         read_sessions=session_factory(read_engine),
     )
 
 
 async def dispose_state(state: AppState) -> None:
-    engines = {state.engine, state.read_sessions.kw["bind"]}
-    for engine in engines:
-        await engine.dispose()
+    await state.engine.dispose()
+    if state.read_engine is not state.engine:
+        await state.read_engine.dispose()
 
 
 def create_app(settings: Settings) -> Starlette:

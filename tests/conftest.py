@@ -82,7 +82,13 @@ def factory(connection: AsyncConnection) -> Factory:
 def app_state(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[Any]
 ) -> AppState:
-    return AppState(settings=settings, engine=engine, sessions=sessions, read_sessions=sessions)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        read_engine=engine,
+        sessions=sessions,
+        read_sessions=sessions,
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from db.settings import Settings
 class AppState:
     settings: Settings
     engine: AsyncEngine
+    """The primary."""
+    read_engine: AsyncEngine
+    """The replica when `DATABASE_READ_URL` is set, else the primary itself."""
     sessions: async_sessionmaker[Any]
     """Sessions on the primary."""
     read_sessions: async_sessionmaker[Any]
