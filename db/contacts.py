@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.counters import counted_contacts
 from db.keyset import OrderKey, order_by_clauses, rows_after
 from db.models import CONTACT_STATUSES, PRIORITIES, CallLog, CampaignContact
 from db.text_search import LIKE_ESCAPE, contains_pattern
@@ -31,10 +32,11 @@ class ContactSortField(enum.Enum):
     DURATION_SECONDS = "duration_seconds"
 
 
-NAME_EXPRESSION: ColumnElement[Any] = func.nullif(
-    func.concat_ws(literal(" "), cc.first_name, cc.last_name), literal("")
-)
-"""A contact's `name`: first and last name joined by a space, NULL when both are missing."""
+NAME_EXPRESSION: ColumnElement[Any] = func.contact_name(cc.first_name, cc.last_name)
+"""A contact's `name`: first and last name joined by a space, NULL when both are missing.
+
+The SQL function `contact_name` (migration 0002) is `NULLIF(concat_ws(' ', first_name,
+last_name), '')` declared IMMUTABLE, so it can be indexed."""
 
 STATUS_RANK: ColumnElement[int] = case(
     {status: rank for rank, status in enumerate(CONTACT_STATUSES)}, value=cc.status
@@ -164,6 +166,11 @@ async def list_contacts(
     return [ContactRow(row[0], tuple(row[1:])) for row in result.all()]
 
 
+def _counted_filter(contact_filter: ContactFilter) -> bool:
+    """Whether the counters can answer: no condition other than one status."""
+    return contact_filter == ContactFilter(status=contact_filter.status)
+
+
 async def count_contacts(
     session: AsyncSession,
     agency_id: uuid.UUID,
@@ -173,7 +180,12 @@ async def count_contacts(
     *,
     after: Sequence[Any] | None = None,
 ) -> int:
-    """How many contacts match; with `after`, how many of them come after that position."""
+    """How many contacts match; with `after`, how many of them come after that position.
+
+    Without a position and with no filter but `status`, the batch's counter row answers
+    (db/counters.py), so a 100,000-contact batch is not scanned."""
+    if after is None and _counted_filter(contact_filter):
+        return await counted_contacts(session, agency_id, batch_id, contact_filter.status)
     query = (
         select(func.count())
         .select_from(CampaignContact)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -221,6 +222,65 @@ class CallLog(Base):
     recording_url: Mapped[str | None] = mapped_column(Text)
     transcript: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
+
+
+def _ranked(column: str, values: tuple[str, ...]) -> str:
+    """`CASE column WHEN … END` exactly as PostgreSQL prints it back (so `alembic check` agrees)."""
+    whens = "".join(f"    WHEN '{value}'::text THEN {rank}\n" for rank, value in enumerate(values))
+    return f"\nCASE {column}\n{whens}    ELSE NULL::integer\nEND"
+
+
+CONTACT_SORT_INDEX_KEYS = (
+    ("created", "created_at", False),
+    ("name", "contact_name(first_name, last_name)", True),
+    ("phone", "phone_number", False),
+    ("status", _ranked("status", CONTACT_STATUSES), False),
+    ("priority", _ranked("priority", PRIORITIES), False),
+    ("attempts", "attempts", False),
+    ("last_attempt", "last_attempt_at", True),
+    ("completed", "completed_at", True),
+    ("duration", "duration_seconds", True),
+)
+"""Contacts of a batch in every API sort order (db/contacts.py), both directions, id tie-break
+(migration 0002; ascending created_at is `ix_campaign_contacts_batch_created`)."""
+
+for _suffix, _expression, _nullable in CONTACT_SORT_INDEX_KEYS:
+    for _direction in ("asc", "desc"):
+        if (_suffix, _direction) == ("created", "asc") or (
+            _direction == "desc" and "\n" in _expression
+        ):
+            continue  # created_at ascending: above; CASE descending: migrations/optional_indexes
+        _key = (
+            CampaignContact.__table__.c[_expression]
+            if _expression in CampaignContact.__table__.c
+            else literal_column(_expression)
+        )
+        _ordered = _key.desc() if _direction == "desc" else _key
+        Index(
+            f"ix_campaign_contacts_batch_{_suffix}_{_direction}",
+            CampaignContact.batch_id,
+            _ordered.nulls_last() if _nullable else _ordered,
+            CampaignContact.id,
+        )
+
+
+class CallBatchCounter(Base):
+    """A batch's contact counts, kept by triggers on `campaign_contacts` (migration 0002)."""
+
+    __tablename__ = "call_batch_counters"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("call_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    total_contacts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    pending: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    queued: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    in_progress: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    completed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    calls_picked: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
 view_metadata = MetaData()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from db.engine import async_database_url
 from db.models import Base
 from db.settings import DatabaseSettings
+from migrations.optional_indexes import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +27,7 @@ def _configure_and_run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_server_default=False,
+        include_object=include_object,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from db.engine import async_database_url
 from db.models import Base
 from migrations import alembic_config
+from migrations.optional_indexes import include_object
 from tests.database import scratch_database
 
 
@@ -58,7 +59,10 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
     try:
         async with engine.connect() as connection:
             differences = await connection.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"include_object": include_object}),
+                    Base.metadata,
+                )
             )
     finally:
         await engine.dispose()
