@@ -23,6 +23,7 @@ from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
+from web.rest import rest_routes
 from web.state import AppState
 
 logger = logging.getLogger("callbatch")
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
+            *rest_routes(),
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,118 @@
+"""What every REST endpoint does around its own work: method check, authentication, one
+`RequestDatabase` per request, and turning any failure into that API's error body.
+
+Failures are answered like the GraphQL endpoint answers them: domain errors with their status,
+database faults as 503 (`schema.errors.domain_error_for`), and anything else as a generic 500 that
+names the request id and is logged in full under it, never showing SQL or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from db.tenancy import RequestDatabase
+from schema.errors import DomainError, domain_error_for
+from web.auth import Principal, authenticate
+from web.state import AppState
+
+logger = logging.getLogger("callbatch.rest")
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+"""Methods routed to REST endpoints, so that all but GET get the API's own 405 body."""
+
+
+class MethodNotAllowed(DomainError):
+    code = "METHOD_NOT_ALLOWED"
+    http_status = 405
+    headers: ClassVar[dict[str, str]] = {"Allow": "GET"}
+
+
+@dataclass(frozen=True)
+class RestCall:
+    request: Request
+    principal: Principal
+    db: RequestDatabase
+    request_id: str
+
+
+Handler = Callable[[RestCall], Awaitable[Response]]
+ErrorRenderer = Callable[[DomainError], Response]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def internal_error(request_id: str) -> DomainError:
+    return DomainError(f"Internal server error. Quote request id {request_id} when reporting it.")
+
+
+def rest_endpoint(
+    handler: Handler, render_error: ErrorRenderer
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        response = await _answer(request, request_id, handler, render_error)
+        if request_id != given:
+            # Echoed here only when nothing upstream (the observability middleware) named the
+            # request: that middleware echoes the id it put in the request's headers itself.
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    return endpoint
+
+
+async def _answer(
+    request: Request, request_id: str, handler: Handler, render_error: ErrorRenderer
+) -> Response:
+    if request.method != "GET":
+        return render_error(MethodNotAllowed(f"{request.method} is not allowed here; use GET"))
+    state: AppState = request.app.state.app
+    db: RequestDatabase | None = None
+    try:
+        principal = await authenticate(
+            request.headers.get("authorization"), state.jwt_secret, state.sessions
+        )
+        db = RequestDatabase(
+            state.read_sessions,
+            agency_id=principal.agency_id,
+            user_id=principal.user_id,
+            statement_timeout_ms=state.settings.db_statement_timeout_ms,
+        )
+        return await handler(RestCall(request, principal, db, request_id))
+    except Exception as raised:
+        return render_error(_classified(raised, request_id))
+    finally:
+        if db is not None:
+            await _close(db, request_id)
+
+
+def _classified(raised: Exception, request_id: str) -> DomainError:
+    error = domain_error_for(raised)
+    if error is None:
+        logger.error(
+            "unexpected error (request %s)",
+            request_id,
+            exc_info=(type(raised), raised, raised.__traceback__),
+        )
+        return internal_error(request_id)
+    if not isinstance(raised, DomainError):
+        logger.warning("database fault (request %s): %r", request_id, raised)
+    return error
+
+
+async def _close(db: RequestDatabase, request_id: str) -> None:
+    """Release the request's session; the answer is already decided, so a failure here (the
+    database went away mid-request) is logged, not sent."""
+    try:
+        await db.close()
+    except Exception as raised:
+        logger.warning("closing the request's session failed (request %s): %r", request_id, raised)
