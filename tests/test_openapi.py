@@ -3,8 +3,11 @@ served, with the limits they enforce and response schemas their live answers sat
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -130,3 +133,63 @@ async def test_documented_integer_ranges_are_the_ones_enforced(
         for value in outside:
             response = await client.get(url, params={**required, name: value}, headers=headers)
             assert response.status_code == 400, (name, value, response.text)
+
+
+def migration_pairs() -> list[tuple[str, str]]:
+    """(REST request line, GraphQL query) pairs of the README's migration section, in order."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Migrating from the REST APIs", 1)[1].split("\n## ", 1)[0]
+    requests = re.findall(r"```\n(GET [^\n]+)\n```", section)
+    queries = re.findall(r"```graphql\n(.*?)```", section, re.DOTALL)
+    assert len(requests) == len(queries) == 4
+    return list(zip(requests, queries, strict=True))
+
+
+def total_of(body: Any) -> int:
+    """The `total` of a REST or GraphQL answer, wherever its pagination sits."""
+    if isinstance(body, dict):
+        if isinstance(body.get("total"), int):
+            return int(body["total"])
+        for value in body.values():
+            found = total_of(value)
+            if found >= 0:
+                return found
+    return -1
+
+
+async def test_readme_pairs_each_rest_call_with_a_graphql_query_counting_the_same_rows(
+    tenant: Tenant, factory: Factory
+) -> None:
+    campaign = await factory.campaign(tenant.agency_id)
+    batch = await factory.batch(
+        tenant.agency_id, name="Marketing May", status="processing", campaign_id=campaign
+    )
+    await factory.batch(tenant.agency_id, name="Other", status="paused")
+    emily, _ = await factory.contacts(
+        batch,
+        tenant.agency_id,
+        [
+            {"first_name": "Emily", "status": "completed"},
+            {"first_name": "Emil", "status": "pending"},
+        ],
+    )
+    await factory.call_log(emily, tenant.agency_id, call_status="completed")
+    headers = {"Authorization": f"Bearer {token_for(tenant.user_id)}"}
+
+    for request_line, query in migration_pairs():
+        target = (
+            request_line.removeprefix("GET ")
+            .replace("{userId}", str(tenant.user_id))
+            .replace("{id}", str(batch))
+            .replace("campaign_id=<uuid>", f"campaign_id={campaign}")
+            .replace("<uuid>", str(batch))
+        )
+        url = urlsplit(target)
+        rest = await tenant.client.get(url.path, params=dict(parse_qsl(url.query)), headers=headers)
+        graphql = await tenant.data(
+            query.replace('"<uuid>"', f'"{campaign}"'),
+            {"id": str(batch)} if "$id" in query else None,
+        )
+
+        assert rest.status_code == 200, (target, rest.text)
+        assert total_of(rest.json()) == total_of(graphql) == 1, (target, rest.json(), graphql)
