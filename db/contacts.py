@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, Uuid, any_, case, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.counters import counted_contacts
@@ -35,8 +36,15 @@ class ContactSortField(enum.Enum):
 NAME_EXPRESSION: ColumnElement[Any] = func.contact_name(cc.first_name, cc.last_name)
 """A contact's `name`: first and last name joined by a space, NULL when both are missing.
 
-The SQL function `contact_name` (migration 0002) is `NULLIF(concat_ws(' ', first_name,
-last_name), '')` declared IMMUTABLE, so it can be indexed."""
+`Contact.name` renders exactly this (see `contact_name`), so sorting by NAME orders contacts
+by the very text the client sees. The SQL function `contact_name` (migration 0002) is
+`NULLIF(concat_ws(' ', first_name, last_name), '')` declared IMMUTABLE, so it can be indexed."""
+
+
+def contact_name(first_name: str | None, last_name: str | None) -> str | None:
+    """`NAME_EXPRESSION` computed in Python (concat_ws skips NULLs, then '' becomes NULL)."""
+    return " ".join(part for part in (first_name, last_name) if part is not None) or None
+
 
 STATUS_RANK: ColumnElement[int] = case(
     {status: rank for rank, status in enumerate(CONTACT_STATUSES)}, value=cc.status
@@ -86,6 +94,7 @@ DEFAULT_SORT = (ContactSort(ContactSortField.CREATED_AT),)
 class ContactFilter:
     status: str | None = None
     status_in: tuple[str, ...] | None = None
+    """Any of these statuses; an empty tuple matches no contact (the empty set)."""
     outcome: str | None = None
     priority: str | None = None
     do_not_call: bool | None = None
@@ -199,10 +208,14 @@ async def count_contacts(
 async def call_logs_by_contact(
     session: AsyncSession, agency_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[CallLog]]:
-    """Call logs of many contacts in one statement, oldest first per contact."""
+    """Call logs of many contacts in one statement, oldest first per contact.
+
+    The ids travel as one `uuid[]` parameter (`= ANY(...)`), so the statement text is the same
+    for every page size and shows up as one entry in pg_stat_statements."""
+    ids = literal(list(contact_ids), ARRAY(Uuid()))
     query = (
         select(CallLog)
-        .where(CallLog.agency_id == agency_id, CallLog.contact_id.in_(contact_ids))
+        .where(CallLog.agency_id == agency_id, CallLog.contact_id == any_(ids))
         .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
     )
     logs: dict[uuid.UUID, list[CallLog]] = defaultdict(list)

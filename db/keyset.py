@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, literal, or_, tuple_
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,27 @@ def rows_after(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement
     """
     if len(keys) != len(values):
         raise ValueError("one value per sort key is required")
+    if _row_comparable(keys, values):
+        left = tuple_(*(key.expression for key in keys))
+        right = tuple_(
+            *(literal(v, key.expression.type) for key, v in zip(keys, values, strict=True))
+        )
+        return left < right if keys[0].descending else left > right
     condition: ColumnElement[bool] = false()
     for key, value in reversed(list(zip(keys, values, strict=True))):
         condition = or_(_beyond(key, value), and_(_equal(key, value), condition))
     return condition
+
+
+def _row_comparable(keys: Sequence[OrderKey], values: Sequence[Any]) -> bool:
+    """True when `(k1, k2…) > (v1, v2…)` means the same: one direction and no NULL anywhere.
+
+    A row comparison is what a B-tree index on the sort keys can seek to directly."""
+    return (
+        len({key.descending for key in keys}) == 1
+        and not any(key.nullable for key in keys)
+        and all(value is not None for value in values)
+    )
 
 
 def _beyond(key: OrderKey, value: Any) -> ColumnElement[bool]:

@@ -19,7 +19,6 @@ from schema.types import (
     OffsetPagination,
     PageInfo,
     batch_fields,
-    page_info,
 )
 
 
@@ -66,6 +65,7 @@ class Batch:
         limit: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        page: int | None = None,
     ) -> ContactConnection:
         context = info.context
         term = search_term(search)
@@ -84,6 +84,7 @@ class Batch:
         arity = len(order) + 1
         window = parse_window(
             CONTACT_LIMITS,
+            page=page,
             offset=offset,
             limit=limit,
             first=first,
@@ -136,8 +137,8 @@ class BatchConnection:
         return [Batch.from_row(r) for r in await self.slice.rows()]
 
     @strawberry.field
-    async def page_info(self) -> PageInfo:
-        return await page_info(self.slice)
+    def page_info(self) -> PageInfo:
+        return PageInfo(slice=self.slice)
 
     @strawberry.field
     async def total_count(self) -> int:

@@ -16,7 +16,10 @@ SEARCH_MAX_LENGTH = 200
 @strawberry.input
 class ContactFilter:
     status: ContactStatus | None = None
-    status_in: list[ContactStatus] | None = None
+    status_in: list[ContactStatus] | None = strawberry.field(
+        default=None,
+        description="Contacts in any of these statuses; an empty list matches no contact.",
+    )
     outcome: str | None = None
     priority: str | None = None
     do_not_call: bool | None = None
@@ -31,7 +34,7 @@ class ContactFilter:
     def to_query(self, search: str | None) -> contact_queries.ContactFilter:
         return contact_queries.ContactFilter(
             status=self.status.value if self.status else None,
-            status_in=tuple(s.value for s in self.status_in)
+            status_in=tuple(sorted({s.value for s in self.status_in}))
             if self.status_in is not None
             else None,
             outcome=self.outcome,

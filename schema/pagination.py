@@ -204,6 +204,7 @@ class ListSlice(Generic[T]):
         self.cursor_of = cursor_of
         self._rows: asyncio.Task[Sequence[T]] | None = None
         self._total: asyncio.Task[int] | None = None
+        self._remaining: asyncio.Task[int] | None = None
 
     async def _rows_plus_one(self) -> Sequence[T]:
         if self._rows is None:
@@ -216,8 +217,14 @@ class ListSlice(Generic[T]):
     async def has_next_page(self) -> bool:
         return len(await self._rows_plus_one()) > self.window.limit
 
-    def has_previous_page(self) -> bool:
-        return self.window.after is not None if self.window.cursor_mode else self.window.offset > 0
+    async def has_previous_page(self) -> bool:
+        """Whether any row of the list comes before this page: exact, even when the page is
+        past the end, the list is empty, or the cursor's own row has gone since."""
+        if self.window.cursor_mode:
+            return self.window.after is not None and await self.offset() > 0
+        if self.window.offset == 0:
+            return False
+        return bool(await self.rows()) or await self.total() > 0
 
     async def total(self) -> int:
         if self._total is None:
@@ -226,9 +233,12 @@ class ListSlice(Generic[T]):
 
     async def offset(self) -> int:
         """Position of this page's first row; in cursor mode, derived from a count after it."""
-        if not self.window.cursor_mode or self.window.after is None:
+        after = self.window.after
+        if not self.window.cursor_mode or after is None:
             return self.window.offset
-        total, remaining = await asyncio.gather(self.total(), self._count_after(self.window.after))
+        if self._remaining is None:
+            self._remaining = asyncio.ensure_future(self._count_after(after))
+        total, remaining = await asyncio.gather(self.total(), self._remaining)
         return total - remaining
 
     async def pagination(self) -> OffsetMaths:

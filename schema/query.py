@@ -22,7 +22,7 @@ BATCH_NOT_FOUND = "batch not found"
 class Query:
     @strawberry.field(
         description=(
-            "Batches of the caller's agency, newest first. Offset mode: page (1-based) + limit. "
+            "Batches of the caller's agency, newest first. Offset mode: page (1-based) or offset, plus limit. "
             "Cursor mode: first + after."
         )
     )
@@ -36,6 +36,7 @@ class Query:
         limit: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        offset: int | None = None,
     ) -> BatchConnection:
         context = info.context
         batch_filter = batch_queries.BatchFilter(
@@ -47,6 +48,7 @@ class Query:
         window = parse_window(
             BATCH_LIMITS,
             page=page,
+            offset=offset,
             limit=limit,
             first=first,
             after=after,

@@ -53,10 +53,27 @@ def _id(value: uuid.UUID | None) -> strawberry.ID | None:
 
 @strawberry.type
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    """Each field is computed only when selected (hasPreviousPage may need a count)."""
+
+    slice: strawberry.Private[ListSlice[Any]]
+
+    @strawberry.field
+    async def has_next_page(self) -> bool:
+        return await self.slice.has_next_page()
+
+    @strawberry.field
+    async def has_previous_page(self) -> bool:
+        return await self.slice.has_previous_page()
+
+    @strawberry.field
+    async def start_cursor(self) -> str | None:
+        rows = await self.slice.rows()
+        return self.slice.cursor_of(rows[0]) if rows else None
+
+    @strawberry.field
+    async def end_cursor(self) -> str | None:
+        rows = await self.slice.rows()
+        return self.slice.cursor_of(rows[-1]) if rows else None
 
 
 @strawberry.type
@@ -126,14 +143,13 @@ class Contact:
 
     @classmethod
     def from_row(cls, row: CampaignContact) -> Contact:
-        names = [n for n in (row.first_name, row.last_name) if n]
         return cls(
             id=strawberry.ID(str(row.id)),
             contact_id=row.id,
             phone_number=row.phone_number,
             first_name=row.first_name,
             last_name=row.last_name,
-            name=" ".join(names) if names else None,
+            name=contact_queries.contact_name(row.first_name, row.last_name),
             email=row.email,
             company=row.company,
             title=row.title,
@@ -178,8 +194,8 @@ class ContactConnection:
         return [Contact.from_row(r.contact) for r in await self.slice.rows()]
 
     @strawberry.field
-    async def page_info(self) -> PageInfo:
-        return await page_info(self.slice)
+    def page_info(self) -> PageInfo:
+        return PageInfo(slice=self.slice)
 
     @strawberry.field
     async def total_count(self) -> int:
@@ -188,16 +204,6 @@ class ContactConnection:
     @strawberry.field
     async def pagination(self) -> OffsetPagination:
         return OffsetPagination(**vars(await self.slice.pagination()))
-
-
-async def page_info(slice_: ListSlice[Any]) -> PageInfo:
-    rows = await slice_.rows()
-    return PageInfo(
-        has_next_page=await slice_.has_next_page(),
-        has_previous_page=slice_.has_previous_page(),
-        start_cursor=slice_.cursor_of(rows[0]) if rows else None,
-        end_cursor=slice_.cursor_of(rows[-1]) if rows else None,
-    )
 
 
 def batch_fields(row: Row[Any]) -> dict[str, Any]:
