@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench run --scale S|L` (see docs/BENCHMARKS.md)."""
