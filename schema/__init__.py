@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import GraphQLError
 
 from schema.errors import ErrorCodes
+from schema.limits import LimitChecks, QueryLimiter, QueryLimits
 from schema.query import Query
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class CallBatchSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Nothing: `ErrorCodes` logs what needs logging (unexpected errors with their trace
+        and request id, database faults), so client mistakes do not flood the log."""
+
+
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    checks = LimitChecks(limits or QueryLimits())
+    return CallBatchSchema(
         query=Query,
-        extensions=[
-            ErrorCodes,
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-        ],
+        extensions=[ErrorCodes, lambda: QueryLimiter(checks)],
     )

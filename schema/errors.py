@@ -8,10 +8,11 @@ request id, after logging the full trace under that same id.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from graphql import GraphQLError
+from graphql import GraphQLEnumType, GraphQLError, GraphQLInputObjectType, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
 from db.faults import DatabaseFault, classify
@@ -34,6 +35,13 @@ class DomainError(Exception):
 
 class BadUserInput(DomainError):
     code = "BAD_USER_INPUT"
+    http_status = 400
+
+
+class BadRequest(DomainError):
+    """The HTTP request itself is unusable (not JSON, no query): refused before GraphQL runs."""
+
+    code = "BAD_REQUEST"
     http_status = 400
 
 
@@ -72,6 +80,8 @@ def domain_error_for(error: BaseException) -> DomainError | None:
     fault = classify(error)
     if fault is DatabaseFault.UNAVAILABLE:
         return ServiceUnavailable("the database is unavailable; retry in a few seconds")
+    if fault is DatabaseFault.POOL_EXHAUSTED:
+        return ServiceUnavailable("the service is at capacity (no database connection was free)")
     if fault is DatabaseFault.STATEMENT_TIMEOUT:
         return StatementTimeout("the query took too long and was cancelled; narrow it or retry")
     return None
@@ -92,12 +102,35 @@ def describe(value: object, limit: int = 40) -> str:
 
 
 def _validation_code(error: GraphQLError) -> str:
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
     message = error.message
     if message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if message.startswith("Variable '$"):
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
+
+
+_NAMED_INPUT_TYPE = re.compile(
+    r"'(?P<enum>\w+)' enum|Enum '(?P<enum2>\w+)'|not defined by type '(?P<input>\w+)'"
+    r"|value of type '(?P<input2>\w+)' not to include unknown field"
+)
+
+
+def _allowed_values(message: str, schema: GraphQLSchema | None) -> str:
+    """The message with what is allowed appended, for an unknown enum value or input field."""
+    match = _NAMED_INPUT_TYPE.search(message)
+    if schema is None or match is None or "Allowed" in message:
+        return message
+    name = next(group for group in match.groups() if group)
+    named = schema.get_type(name)
+    if isinstance(named, GraphQLEnumType):
+        return f"{message} Allowed values: {', '.join(named.values)}."
+    if isinstance(named, GraphQLInputObjectType):
+        return f"{message} Allowed fields: {', '.join(named.fields)}."
+    return message
 
 
 class ErrorCodes(SchemaExtension):
@@ -122,10 +155,14 @@ class ErrorCodes(SchemaExtension):
                     extensions={"code": domain.code, "requestId": request_id},
                 )
             return _with_extensions(error, {"code": domain.code})
-        if original is None and not error.path:
-            return _with_extensions(error, {"code": _validation_code(error)})
-        if original is None:
-            return _with_extensions(error, {"code": "BAD_USER_INPUT"})
+        if original is None or isinstance(original, GraphQLError):
+            # GraphQL's own checks (parse, validation, variable and argument coercion): the
+            # client's request is at fault, and the message says how.
+            code = _validation_code(error) if not error.path else "BAD_USER_INPUT"
+            schema = getattr(self.execution_context.schema, "_schema", None)
+            return _with_extensions(
+                error, {"code": code}, message=_allowed_values(error.message, schema)
+            )
         logger.error(
             "unexpected error (request %s) at %s",
             request_id,
@@ -140,9 +177,11 @@ class ErrorCodes(SchemaExtension):
         )
 
 
-def _with_extensions(error: GraphQLError, extensions: dict[str, Any]) -> GraphQLError:
+def _with_extensions(
+    error: GraphQLError, extensions: dict[str, Any], message: str | None = None
+) -> GraphQLError:
     return GraphQLError(
-        error.message,
+        error.message if message is None else message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

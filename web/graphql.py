@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from typing import Any
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -14,10 +17,27 @@ from strawberry.asgi import GraphQL
 
 from db.tenancy import RequestDatabase
 from schema.context import Context
-from schema.errors import UNAVAILABLE_CODES, domain_error_for, error_body
+from schema.errors import (
+    INTERNAL_MESSAGE,
+    UNAVAILABLE_CODES,
+    BadRequest,
+    DomainError,
+    domain_error_for,
+    error_body,
+)
 from schema.pagination import CursorCodec
 from web.auth import authenticate
 from web.state import AppState
+
+logger = logging.getLogger("callbatch.errors")
+
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _request_id(request: Request) -> str:
+    """The client's X-Request-ID when it is a plain token, else a new one (it goes into logs)."""
+    given = request.headers.get("x-request-id", "")
+    return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _wants_graphiql(request: Request) -> bool:
@@ -38,9 +58,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         if _wants_graphiql(request):
-            await super().__call__(scope, receive, send)
+            await (await self.render_graphql_ide(request))(scope, receive, send)
             return
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request_id = _request_id(request)
         state: AppState = request.app.state.app
         try:
             principal = await authenticate(
@@ -49,9 +69,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Exception as raised:
             error = domain_error_for(raised)
             if error is None:
-                raise
-            response = JSONResponse(error_body(error, request_id), status_code=error.http_status)
-            await response(scope, receive, send)
+                logger.error(
+                    "unexpected error authenticating (request %s)", request_id, exc_info=raised
+                )
+                error = DomainError(INTERNAL_MESSAGE)
+            refusal = JSONResponse(error_body(error, request_id), status_code=error.http_status)
+            await refusal(scope, receive, send)
             return
         db = RequestDatabase(
             state.read_sessions,
@@ -67,9 +90,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             cursors=CursorCodec(state.cursor_key),
         )
         try:
-            await super().__call__(scope, receive, send)
+            await self._respond(request, scope, receive, send)
         finally:
             await db.close()
+
+    async def _respond(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's handling, its plain-text refusals (not JSON, no query) as GraphQL bodies."""
+        response: Response
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            response = JSONResponse(
+                error_body(BadRequest(refused.reason)), status_code=refused.status_code
+            )
+        await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context
