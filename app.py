@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from db.engine import create_engine, session_factory
@@ -23,6 +24,7 @@ from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
+from web.observability import Observability, ObservabilityMiddleware, configure_logging
 from web.rest import rest_routes
 from web.state import AppState
 
@@ -52,29 +54,39 @@ async def dispose_state(state: AppState) -> None:
 
 
 def create_app(settings: Settings) -> Starlette:
+    observability = Observability(settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = build_state(settings)
         app.state.app = state
+        observability.watch(state)
         try:
             yield
         finally:
+            observability.stop()
             await dispose_state(state)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", observability.metrics_endpoint),
             Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
             *rest_routes(),
         ],
+        middleware=[Middleware(ObservabilityMiddleware, observability=observability)],
         lifespan=lifespan,
     )
+    app.state.observability = observability
+    return app
 
 
 def app_from_environment() -> Starlette:
     """Factory for uvicorn workers: each reads the settings its parent put in the environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 def migrate(database_url: str) -> None:
@@ -119,12 +131,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     embedded: Any = None
     if settings.database_url is None:
         from db.embedded import embedded_jwt_secret, start_embedded_postgres
@@ -141,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.demo or embedded is not None:
             asyncio.run(load_demo(settings))
         print_welcome(settings, arguments.host, arguments.port)
+        # Logging is ours (configure_logging; the access line comes from ObservabilityMiddleware).
+        # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.
+        server_options: dict[str, Any] = {
+            "log_config": None,
+            "access_log": False,
+            "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        }
         if arguments.workers > 1:
             uvicorn.run(
                 "app:app_from_environment",
@@ -148,9 +167,12 @@ def main(argv: list[str] | None = None) -> int:
                 host=arguments.host,
                 port=arguments.port,
                 workers=arguments.workers,
+                **server_options,
             )
         else:
-            uvicorn.run(create_app(settings), host=arguments.host, port=arguments.port)
+            uvicorn.run(
+                create_app(settings), host=arguments.host, port=arguments.port, **server_options
+            )
     finally:
         if embedded is not None:
             embedded.cleanup()

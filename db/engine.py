@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from db.settings import Settings
@@ -30,6 +33,9 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
         "timeout": settings.db_connect_timeout_seconds,
         "server_settings": {"application_name": APPLICATION_NAME},
     }
+    # A client-side bound a little above the server's statement timeout, for when the server
+    # cannot even answer with an error (network partition, frozen host).
+    connect_args["command_timeout"] = settings.db_statement_timeout_ms / 1000 + 5
     if not settings.db_statement_cache:
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_cache_size"] = 0
@@ -46,3 +52,44 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+StatementObserver = Callable[[str, float, BaseException | None], None]
+"""Called after each statement with its SQL text, its duration in seconds and its error if any."""
+
+_STARTED = "callbatch_statement_started"
+
+
+class StatementWatch:
+    """Times every statement of an engine for `observer`, until `stop()` removes the listeners."""
+
+    def __init__(self, engine: AsyncEngine, observer: StatementObserver) -> None:
+        self._target = engine.sync_engine
+        self._observer = observer
+        event.listen(self._target, "before_cursor_execute", self._before)
+        event.listen(self._target, "after_cursor_execute", self._after)
+        event.listen(self._target, "handle_error", self._error)
+
+    def stop(self) -> None:
+        event.remove(self._target, "before_cursor_execute", self._before)
+        event.remove(self._target, "after_cursor_execute", self._after)
+        event.remove(self._target, "handle_error", self._error)
+
+    def _before(self, connection: Connection, *_: Any) -> None:
+        connection.info.setdefault(_STARTED, []).append(time.perf_counter())
+
+    def _after(self, connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        started: list[float] = connection.info.get(_STARTED) or []
+        if started:
+            self._observer(statement, time.perf_counter() - started.pop(), None)
+
+    def _error(self, context: Any) -> None:
+        if context.connection is None or context.statement is None:
+            return
+        try:
+            started: list[float] = context.connection.info.get(_STARTED) or []
+        except Exception:  # an invalidated connection has no info left to read
+            return
+        if started:
+            elapsed = time.perf_counter() - started.pop()
+            self._observer(context.statement, elapsed, context.original_exception)

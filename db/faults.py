@@ -9,7 +9,9 @@ from sqlalchemy import exc as sa_exc
 
 class DatabaseFault(enum.Enum):
     UNAVAILABLE = "unavailable"
-    """The server cannot be reached, is starting or shutting down, or the pool is exhausted."""
+    """The server cannot be reached, or is starting or shutting down."""
+    POOL_EXHAUSTED = "pool_exhausted"
+    """No pooled connection became free within the pool timeout: this process is at capacity."""
     STATEMENT_TIMEOUT = "statement_timeout"
     """A statement ran longer than the configured statement timeout."""
 
@@ -21,7 +23,7 @@ _STATEMENT_TIMEOUT_SQLSTATE = "57014"
 def classify(error: BaseException) -> DatabaseFault | None:
     """What kind of database fault `error` is, or None when it is not one."""
     if isinstance(error, sa_exc.TimeoutError):
-        return DatabaseFault.UNAVAILABLE
+        return DatabaseFault.POOL_EXHAUSTED
     if isinstance(error, (ConnectionError, OSError, TimeoutError)):
         return DatabaseFault.UNAVAILABLE
     if isinstance(error, sa_exc.DBAPIError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,14 @@ class Settings(DatabaseSettings):
 
     cursor_secret: SecretStr | None = None
     """Key for signing pagination cursors; defaults to a key derived from `jwt_secret`."""
+
+    log_format: Literal["json", "text"] = "json"
+    """`json`: one JSON object per line (for log shippers); `text`: plain lines for a terminal."""
+    log_level: str = "INFO"
+    slow_query_ms: int = 500
+    """Statements running longer than this are logged as `slow query` (0 logs every statement)."""
+    shutdown_grace_seconds: float = 30.0
+    """On SIGTERM, how long in-flight requests may run before the process exits anyway."""
 
     @model_validator(mode="after")
     def _database_url_needs_jwt_secret(self) -> Settings:

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.faults import classify
+
 APP_ROLE = "callbatch_app"
 
 _ENTER_SCOPE = text(
@@ -93,10 +95,7 @@ class RequestDatabase:
         async with self._lock:
             session, self._session = self._session, None
             if session is not None:
-                try:
-                    await session.rollback()
-                finally:
-                    await session.close()
+                await end_read_only(session)
 
 
 @asynccontextmanager
@@ -110,7 +109,19 @@ async def user_scope(
         await enter_scope(session, user_id=user_id, statement_timeout_ms=statement_timeout_ms)
         yield session
     finally:
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
+        await end_read_only(session)
+
+
+async def end_read_only(session: AsyncSession) -> None:
+    """Roll back and release a read-only session.
+
+    When the server died under the session (restart, failover) the rollback cannot reach it; the
+    pool has already discarded that connection and nothing was written, so that is not an error.
+    """
+    try:
+        await session.rollback()
+    except Exception as error:
+        if classify(error) is None:
+            raise
+    finally:
+        await session.close()
