@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from db.contacts import ContactSort, ContactSortField, order_keys
 from db.engine import async_database_url
-from db.models import Base
+from db.keyset import order_by_clauses
+from db.models import Base, CampaignContact
 from migrations import alembic_config
 from migrations.optional_indexes import include_object
 from tests.database import scratch_database
@@ -93,3 +96,26 @@ async def test_application_role_cannot_bypass_row_level_security(database_url: s
         await engine.dispose()
     assert tuple(role) == (False, False)
     assert forced is True
+
+
+async def test_every_contact_sort_order_is_read_from_an_index_without_sorting(
+    connection: AsyncConnection,
+) -> None:
+    """The indexes of migration 0002 must match db/contacts.py's sort expressions exactly:
+    with sorting and sequential scans priced out, any mismatch shows up as a Sort node."""
+    await connection.execute(text("SET LOCAL enable_sort = off"))
+    await connection.execute(text("SET LOCAL enable_seqscan = off"))
+    batch_id = uuid.uuid4()
+    for field in ContactSortField:
+        for descending in (False, True):
+            keys = order_keys([ContactSort(field, descending)])
+            query = (
+                select(CampaignContact.id)
+                .where(CampaignContact.batch_id == batch_id)
+                .order_by(*order_by_clauses(keys))
+                .limit(50)
+            )
+            sql = str(query.compile(connection.sync_engine, compile_kwargs={"literal_binds": True}))
+            plan = "\n".join((await connection.execute(text(f"EXPLAIN {sql}"))).scalars())
+            assert "Sort" not in plan, (field, descending, plan)
+            assert "ix_campaign_contacts_batch_" in plan, (field, descending, plan)
