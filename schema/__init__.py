@@ -13,14 +13,16 @@ from schema.query import Query
 
 
 class CallBatchSchema(strawberry.Schema):
+    limit_checks: LimitChecks
+    """The query limits and the caches of parsed and validated documents."""
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Nothing: `ErrorCodes` logs what needs logging (unexpected errors with their trace
         and request id, database faults), so client mistakes do not flood the log."""
 
 
-def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
     checks = LimitChecks(limits or QueryLimits())
-    return CallBatchSchema(
-        query=Query,
-        extensions=[ErrorCodes, lambda: QueryLimiter(checks)],
-    )
+    schema = CallBatchSchema(query=Query, extensions=[ErrorCodes, lambda: QueryLimiter(checks)])
+    schema.limit_checks = checks
+    return schema

@@ -58,10 +58,11 @@ LIMIT_CODE = "GRAPHQL_VALIDATION_FAILED"
 class QueryLimits:
     """The limits (see README "Auth, tenancy and errors" for why these values)."""
 
-    max_tokens: int = 2_000
+    max_tokens: int = 1_000
     max_source_length: int = 100_000
     max_depth: int = 20
     max_aliases: int = 30
+    max_field_repeats: int = 10
     max_cost: int = 100_000
     call_logs_per_contact: int = 3
     introspection_list_length: int = 5
@@ -174,6 +175,82 @@ def document_aliases(document: DocumentNode) -> int:
     return sum(_alias_count(d) for d in document.definitions)
 
 
+class _TooMuch(Exception):
+    def __init__(self, error: GraphQLError) -> None:
+        self.error = error
+
+
+class _MergedFields:
+    """Walks the document as GraphQL merges it: fields of one response name under one response
+    path form one group (fragments inlined, each at most once per level, as execution does).
+
+    Repeating a field is legal (the copies merge) but checking that the copies agree is
+    quadratic in their number and multiplies through nesting, so the copies per group are
+    bounded, and so is the total work of this walk.
+    """
+
+    def __init__(self, document: DocumentNode, limits: QueryLimits) -> None:
+        self.fragments = _fragments(document)
+        self.limits = limits
+        self.work = 0
+        self.max_work = 10 * limits.max_tokens
+
+    def check(self, selection_sets: list[SelectionSetNode]) -> None:
+        groups: dict[str, list[FieldNode]] = {}
+        expanded: set[str] = set()
+        pending = list(selection_sets)
+        while pending:
+            for selection in pending.pop().selections:
+                self.work += 1
+                if self.work > self.max_work:
+                    raise _TooMuch(
+                        limit_error(
+                            "the query expands to too many fields (fragments inlined); "
+                            "send a smaller query",
+                            "fields",
+                            self.max_work,
+                        )
+                    )
+                if isinstance(selection, FieldNode):
+                    name = (selection.alias or selection.name).value
+                    group = groups.setdefault(name, [])
+                    group.append(selection)
+                    if len(group) > self.limits.max_field_repeats:
+                        raise _TooMuch(self._repeated(name))
+                elif isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    fragment = self.fragments.get(selection.name.value)
+                    if fragment is not None and fragment.name.value not in expanded:
+                        expanded.add(fragment.name.value)
+                        pending.append(fragment.selection_set)
+        for group in groups.values():
+            children = [f.selection_set for f in group if f.selection_set is not None]
+            if children:
+                self.check(children)
+
+    def _repeated(self, name: str) -> GraphQLError:
+        maximum = self.limits.max_field_repeats
+        return limit_error(
+            f"the query selects '{name}' more than {maximum} times at one place (repeated "
+            "fields and their parents' copies merge); to ask for a field with other "
+            "arguments, use an alias",
+            "fieldRepeats",
+            maximum,
+        )
+
+
+def merge_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
+    walk = _MergedFields(document, limits)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    try:
+        for operation in operations:
+            walk.check([operation.selection_set])
+    except _TooMuch as too_much:
+        return [too_much.error]
+    return []
+
+
 def shape_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
     depth = document_depth(document)
     if depth > limits.max_depth:
@@ -195,7 +272,7 @@ def shape_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
                 aliases,
             )
         ]
-    return []
+    return merge_errors(document, limits)
 
 
 # --- cost: page sizes may come from variables ------------------------------------------------
@@ -353,6 +430,15 @@ def cost_errors(
 # --- the extension ----------------------------------------------------------------------------
 
 
+VALIDATION_ABORTED = limit_error(
+    "the query is too complex to validate (too many overlapping fields or fragment spreads): "
+    "send a smaller query",
+    "validation",
+    1,
+)
+"""graphql-core's own work budgets for validation ran out ("Validation aborted.")."""
+
+
 class ArgumentValueRule(ValuesOfCorrectTypeRule):
     """The standard literal-argument check, its errors coded BAD_USER_INPUT: a wrong value in
     an argument is the client's input, like a wrong variable value."""
@@ -432,8 +518,6 @@ class QueryLimiter(SchemaExtension):
         assert document is not None
         errors = list(self.checks.shape_errors(document))
         if not errors:
-            errors = list(self.checks.validation_errors(context.schema._schema, document))
-        if not errors:
             errors = cost_errors(
                 context.schema._schema,
                 document,
@@ -441,6 +525,11 @@ class QueryLimiter(SchemaExtension):
                 self.checks.limits,
                 context.operation_name,
             )
+        if not errors:
+            errors = [
+                VALIDATION_ABORTED if error.message == "Validation aborted." else error
+                for error in self.checks.validation_errors(context.schema._schema, document)
+            ]
         context.pre_execution_errors = errors
         yield
 
