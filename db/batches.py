@@ -25,6 +25,9 @@ class BatchFilter:
     """Case-insensitive substring of the name or the status."""
     status: str | None = None
     campaign_id: uuid.UUID | None = None
+    search_statuses: tuple[str, ...] | None = None
+    """When set, `search` matches the name, or a status in this set (instead of a substring of
+    the status): for APIs whose status words differ from the database's (Weya's "active")."""
 
 
 def _matching(columns: Any, agency_id: uuid.UUID, batch_filter: BatchFilter) -> list[Any]:
@@ -37,12 +40,12 @@ def _matching(columns: Any, agency_id: uuid.UUID, batch_filter: BatchFilter) -> 
         conditions.append(c.campaign_id == batch_filter.campaign_id)
     if batch_filter.search:
         pattern = contains_pattern(batch_filter.search)
-        conditions.append(
-            or_(
-                c.name.ilike(pattern, escape=LIKE_ESCAPE),
-                c.status.ilike(pattern, escape=LIKE_ESCAPE),
-            )
+        status_matches = (
+            c.status.in_(batch_filter.search_statuses)
+            if batch_filter.search_statuses is not None
+            else c.status.ilike(pattern, escape=LIKE_ESCAPE)
         )
+        conditions.append(or_(c.name.ilike(pattern, escape=LIKE_ESCAPE), status_matches))
     return conditions
 
 

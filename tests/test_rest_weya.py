@@ -20,7 +20,7 @@ from web.rest.queue_status import (
     QUEUE_STATUS_BY_STATUS,
     batch_status,
     queue_status,
-    search_in_contract_words,
+    statuses_matching,
 )
 
 ENVELOPE_KEYS = {"message", "status", "code", "errorMessage", "data"}
@@ -65,11 +65,18 @@ def test_queue_status_vocabulary_renames_only_processing_to_active() -> None:
     assert batch_status("running") is None
 
 
-def test_search_for_a_weya_status_word_looks_up_the_contract_word() -> None:
-    assert search_in_contract_words("active") == "processing"
-    assert search_in_contract_words(" ACTIVE ") == "processing"
-    assert search_in_contract_words("paused") == "paused"
-    assert search_in_contract_words("Marketing") == "Marketing"
+def test_search_matches_substrings_of_weya_status_words_not_contract_words() -> None:
+    assert statuses_matching("active") == ("processing",)
+    assert statuses_matching("ACT") == ("processing",)
+    assert statuses_matching("processing") == ()
+    assert set(statuses_matching("ed")) == {
+        "scheduled",
+        "paused",
+        "completed",
+        "failed",
+        "cancelled",
+    }
+    assert statuses_matching("Marketing") == ()
 
 
 # --- GET /api/call/batches/{userId} ------------------------------------------------------------
@@ -140,13 +147,16 @@ async def test_list_search_matches_name_or_queue_status_word_case_insensitively(
     running = await factory.batch(tenant.agency_id, name="Spring", status="processing")
     paused = await factory.batch(tenant.agency_id, name="Summer", status="paused")
     named = await factory.batch(tenant.agency_id, name="Paused leads", status="completed")
+    reactivation = await factory.batch(tenant.agency_id, name="Inactive leads", status="pending")
 
     async def found(term: str) -> set[str]:
         response = await rest_get(tenant, batches_url(tenant.user_id), search=term)
-        return {b["_id"] for b in response.json()["data"]["batches"]}
+        data = response.json()["data"]  # None with the seed's 404 when nothing matches
+        return {b["_id"] for b in data["batches"]} if data else set()
 
-    assert await found("active") == {str(running)}
-    assert await found("ACTIVE") == {str(running)}
+    assert await found("active") == {str(running), str(reactivation)}
+    assert await found("ACT") == {str(running), str(reactivation)}
+    assert await found("processing") == set()
     assert await found("paused") == {str(paused), str(named)}
     assert await found("spr") == {str(running)}
 

@@ -34,14 +34,11 @@ def batch_status(word: str) -> str | None:
     return STATUS_BY_QUEUE_STATUS.get(word.strip().lower())
 
 
-def search_in_contract_words(term: str) -> str:
-    """A Weya search term as the batch search understands it.
+def statuses_matching(term: str) -> tuple[str, ...]:
+    """The contract statuses whose Weya word contains `term`, case-insensitively.
 
-    The batch search matches a substring of the name or of the contract status; a term that is a
-    Weya-only status word ("active") is looked up by its contract word ("processing"), so that
-    `search=active` finds running batches as it did on Weya.
+    Weya's search matches a substring of the name or of the `queue_status` word, so `act` finds
+    running batches (shown as "active") while `processing` does not.
     """
-    status = batch_status(term)
-    if status is not None and status != term.strip().lower():
-        return status
-    return term
+    needle = term.lower()
+    return tuple(s for s, word in QUEUE_STATUS_BY_STATUS.items() if needle in word)

@@ -23,7 +23,7 @@ from schema.pagination import Limits, offset_maths, parse_window
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_error, weya_success, weya_timestamp
 from web.rest.params import integer, no_cursor, text
-from web.rest.queue_status import queue_status, search_in_contract_words
+from web.rest.queue_status import queue_status, statuses_matching
 
 BATCH_LIMITS = Limits(default=10, maximum=100)
 """Weya's default page size (10); the maximum is GraphQL's for batches."""
@@ -75,7 +75,8 @@ async def list_user_batches(call: RestCall) -> Response:
     )
     term = search_term(text(params, "search"))
     batch_filter = batch_queries.BatchFilter(
-        search=search_in_contract_words(term) if term is not None else None
+        search=term,
+        search_statuses=statuses_matching(term) if term is not None else None,
     )
     agency_id = call.principal.agency_id
     async with call.db.session() as session:
