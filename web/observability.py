@@ -252,6 +252,7 @@ class Observability:
             slow_logger.warning(
                 "slow query",
                 extra={
+                    "request_id": record.request_id if record else None,
                     "duration_ms": round(seconds * 1000, 1),
                     "statement": " ".join(statement.split())[:1000],
                     "failed": error is not None,
@@ -301,6 +302,8 @@ class Exchange:
     response_body: list[bytes] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
     operation: str = "other"
+    route: str | None = None
+    """The matched route's path template (`/api/call/batches/{userId}`): a bounded label."""
 
     def outcome(self) -> str:
         codes = set(self.error_codes)
@@ -315,7 +318,7 @@ class Exchange:
     def settle(self) -> None:
         """Name the operation and read the error codes, once the response is complete."""
         if self.path != "/graphql":
-            self.operation = _PATH_OPERATIONS.get(self.path, "other")
+            self.operation = _PATH_OPERATIONS.get(self.path) or self.route or "other"
             return
         request = self._graphql_request()
         if self.method == "GET" and not request:
@@ -399,17 +402,11 @@ class ObservabilityMiddleware:
             path=scope["path"],
             query_string=scope.get("query_string", b""),
         )
-        captured = {"request": 0, "response": 0}
+        started = time.perf_counter()
+        captured = {"response": 0}
         capture = exchange.path == "/graphql"
-
-        async def receive_and_keep() -> Message:
-            message = await receive()
-            if capture and message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                captured["request"] += len(chunk)
-                if captured["request"] <= MAX_CAPTURED_BODY:
-                    exchange.request_body.append(chunk)
-            return message
+        if capture and exchange.method == "POST":
+            receive = await self._read_ahead(receive, exchange.request_body)
 
         async def send_and_keep(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -424,14 +421,35 @@ class ObservabilityMiddleware:
             await send(message)
 
         token = _current_request.set(exchange.record)
-        started = time.perf_counter()
         try:
-            await self.app(scope, receive_and_keep, send_and_keep)
+            await self.app(scope, receive, send_and_keep)
         except Exception:
             exchange.status = 500
             raise
         finally:
             exchange.seconds = time.perf_counter() - started
+            exchange.route = getattr(scope.get("route"), "path", None)
             exchange.settle()
             self.observability.record(exchange)
             _current_request.reset(token)
+
+    @staticmethod
+    async def _read_ahead(receive: Receive, kept: list[bytes]) -> Receive:
+        """Read up to `MAX_CAPTURED_BODY` of the body now (requests refused before the endpoint
+        reads their body still get an operation name), then replay it to the app."""
+        messages: list[Message] = []
+        size = 0
+        while size <= MAX_CAPTURED_BODY:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            kept.append(message.get("body", b""))
+            size += len(kept[-1])
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        return replay
