@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +38,12 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
     # cannot even answer with an error (network partition, frozen host).
     connect_args["command_timeout"] = settings.db_statement_timeout_ms / 1000 + 5
     if not settings.db_statement_cache:
+        # Behind PgBouncer in transaction pooling mode consecutive transactions of one client may
+        # run on different server connections: no statement cache, and unique statement names so
+        # two clients sharing a server connection never collide (SQLAlchemy's asyncpg recipe).
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     options: dict[str, Any] = {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
@@ -48,6 +53,10 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
     }
     options.update(overrides)
     return create_async_engine(async_database_url(target), **options)
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -64,7 +64,8 @@ class PrivateServer:
             self.handle.ensure_postgres_running()
 
     def settings(self, **values: Any) -> Settings:
-        return Settings(database_url=self.url, jwt_secret=SecretStr(JWT_SECRET), **values)
+        values.setdefault("database_url", self.url)
+        return Settings(jwt_secret=SecretStr(JWT_SECRET), **values)
 
     def token(self) -> str:
         return issue_token(self.user_id, JWT_SECRET)
