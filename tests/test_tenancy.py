@@ -1,0 +1,352 @@
+"""The tenancy matrix: two agencies with look-alike data (same names, phones, statuses, searches
+and sort keys, interleaved in time). For every query and argument, agency A sees none of B's
+rows, and a batch of B answers exactly as a batch that does not exist."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from db.models import CallLog
+from tests.conftest import Tenant
+from tests.factories import T0, Factory
+
+BATCH_STATUSES = ("pending", "processing", "completed", "paused")
+CONTACT_LOOKS: tuple[dict[str, Any], ...] = (
+    {"first_name": "Jordan", "last_name": "Lee", "status": "completed", "priority": "high",
+     "outcome": "answered", "do_not_call": False, "attempts": 2, "duration_seconds": 60},
+    {"first_name": "Jordan", "last_name": "Kim", "status": "failed", "priority": "low",
+     "outcome": "no_answer", "do_not_call": True, "attempts": 3, "duration_seconds": None},
+    {"first_name": "Sam", "last_name": "Lee", "status": "pending", "priority": "normal",
+     "outcome": None, "do_not_call": False, "attempts": 0, "duration_seconds": 5},
+)  # fmt: skip
+"""Each batch of each agency holds one contact of each look."""
+
+
+@dataclass
+class AgencyData:
+    batch_ids: list[uuid.UUID] = field(default_factory=list)
+    contact_ids: list[uuid.UUID] = field(default_factory=list)
+    call_log_ids: list[uuid.UUID] = field(default_factory=list)
+    campaign_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    call_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def ids(self) -> set[str]:
+        values = [*self.batch_ids, *self.contact_ids, *self.call_log_ids, self.call_id]
+        values += [v for v in (self.campaign_id, self.agent_id) if v is not None]
+        return {str(v) for v in values}
+
+
+async def lookalike(factory: Factory, agency_id: uuid.UUID, second: int) -> AgencyData:
+    """The same data set for any agency; `second` (0 or 1) interleaves the two in time."""
+    data = AgencyData()
+    data.campaign_id = await factory.campaign(agency_id, name="Spring Renewals")
+    data.agent_id = await factory.agent(agency_id, name="Agent Smith")
+    for b, status in enumerate(BATCH_STATUSES):
+        created = T0 + timedelta(minutes=10 * b, seconds=second)
+        batch_id = await factory.batch(
+            agency_id,
+            name=f"Renewals {status}",
+            status=status,
+            campaign_id=data.campaign_id,
+            agent_mapping_id=data.agent_id,
+            from_number="+15550000000",
+            created_at=created,
+            updated_at=created,
+        )
+        data.batch_ids.append(batch_id)
+        rows = [
+            {
+                **look,
+                "phone_number": f"+1555000{b}{c}00",
+                "email": "jordan@example.com",
+                "company": "Acme Corp",
+                "title": "Buyer",
+                "account_id": "ACC-42",
+                "custom_data": {"region": "North", "tier": "gold"},
+                "call_id": data.call_id if c == 0 and b == 0 else None,
+                "last_attempt_at": created + timedelta(minutes=c),
+                "completed_at": created + timedelta(minutes=c) if c == 0 else None,
+                "created_at": created + timedelta(seconds=2 * c),
+            }
+            for c, look in enumerate(CONTACT_LOOKS)
+        ]
+        data.contact_ids += await factory.contacts(batch_id, agency_id, rows)
+    logs: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "contact_id": contact_id,
+            "agency_id": agency_id,
+            "call_status": call_status,
+            "recording_url": "https://r/x",
+            "created_at": T0 + timedelta(seconds=n),
+        }
+        for n, (contact_id, call_status) in enumerate(
+            (c, s) for c in data.contact_ids for s in ("completed", "no_answer")
+        )
+    ]
+    await factory.connection.execute(insert(CallLog), logs)
+    data.call_log_ids = [log["id"] for log in logs]
+    return data
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    mine: AgencyData
+    theirs: AgencyData
+
+
+@pytest.fixture
+async def world(tenant: Tenant, other_tenant: Tenant, factory: Factory) -> World:
+    mine = await lookalike(factory, tenant.agency_id, second=0)
+    theirs = await lookalike(factory, other_tenant.agency_id, second=1)
+    return World(tenant, other_tenant, mine, theirs)
+
+
+CONTACT_FIELDS = """
+  id phoneNumber name email company accountId status callId outcome customData
+  callLogs { id callStatus }
+"""
+BATCH_FIELDS = """
+  id name status campaignId campaignName agentMappingId agentName totalContacts pending
+  completed failed callsPicked progressPercentage remainingCount
+"""
+
+BATCHES = f"""
+query Batches($search: String, $status: BatchStatus, $campaignId: ID, $page: Int,
+              $limit: Int, $first: Int, $after: String) {{
+  batches(search: $search, status: $status, campaignId: $campaignId, page: $page,
+          limit: $limit, first: $first, after: $after) {{
+    totalCount
+    nodes {{ {BATCH_FIELDS} }}
+    edges {{ cursor node {{ id }} }}
+    pageInfo {{ endCursor hasNextPage }}
+    pagination {{ total totalPages }}
+  }}
+}}
+"""
+
+CONTACTS = f"""
+query Contacts($id: ID!, $filter: ContactFilter, $search: String, $sort: [ContactSort!],
+               $offset: Int, $limit: Int, $first: Int, $after: String) {{
+  batch(id: $id) {{
+    {BATCH_FIELDS}
+    contacts(filter: $filter, search: $search, sort: $sort, offset: $offset, limit: $limit,
+             first: $first, after: $after) {{
+      totalCount
+      nodes {{ {CONTACT_FIELDS} }}
+      edges {{ cursor node {{ id }} }}
+      pageInfo {{ endCursor }}
+      pagination {{ total }}
+    }}
+  }}
+}}
+"""
+
+BATCH_ARGUMENTS: list[dict[str, Any]] = [
+    {},
+    {"search": "Renewals"},
+    {"search": "renewals PENDING"},
+    {"search": "completed"},
+    {"search": "%"},
+    {"search": "_"},
+    *({"status": s.upper()} for s in BATCH_STATUSES),
+    {"limit": 100},
+    {"page": 2, "limit": 1},
+    {"first": 2},
+    {"first": 100},
+]
+
+CONTACT_ARGUMENTS: list[dict[str, Any]] = [
+    {},
+    {"search": "Jordan"},
+    {"search": "jordan@example.com"},
+    {"search": "+1555"},
+    {"search": "acme"},
+    {"search": "ACC-42"},
+    {"search": "North"},
+    {"search": "gold"},
+    {"filter": {"status": "COMPLETED"}},
+    {"filter": {"statusIn": ["FAILED", "PENDING"]}},
+    {"filter": {"outcome": "answered"}},
+    {"filter": {"priority": "high"}},
+    {"filter": {"doNotCall": True}},
+    {"filter": {"doNotCall": False}},
+    {"filter": {"callStatus": "completed"}},
+    {"filter": {"callStatus": "no_answer"}, "search": "Lee"},
+    *(
+        {"sort": [{"field": f, "direction": d}]}
+        for f in (
+            "CREATED_AT",
+            "NAME",
+            "PHONE_NUMBER",
+            "STATUS",
+            "PRIORITY",
+            "ATTEMPTS",
+            "LAST_ATTEMPT_AT",
+            "COMPLETED_AT",
+            "DURATION_SECONDS",
+        )
+        for d in ("ASC", "DESC")
+    ),
+    {"sort": [{"field": "NAME"}, {"field": "STATUS", "direction": "DESC"}]},
+    {"offset": 1, "limit": 2},
+    {"first": 1},
+    {"first": 200},
+]
+
+
+def assert_none_of(text: str, theirs: AgencyData) -> None:
+    leaked = sorted(i for i in theirs.ids() if i in text)
+    assert not leaked, f"agency B's ids leaked: {leaked}"
+
+
+@pytest.mark.parametrize("arguments", BATCH_ARGUMENTS, ids=str)
+async def test_batches_never_show_another_agencys_batch(
+    world: World, arguments: dict[str, Any]
+) -> None:
+    response = await world.a.post(BATCHES, arguments)
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert_none_of(response.text, world.theirs)
+    ids = {n["id"] for n in body["data"]["batches"]["nodes"]}
+    assert ids <= {str(i) for i in world.mine.batch_ids}
+    assert body["data"]["batches"]["totalCount"] <= len(world.mine.batch_ids)
+
+
+async def test_batches_filtered_by_the_other_agencys_campaign_are_empty(world: World) -> None:
+    foreign = await world.a.data(BATCHES, {"campaignId": str(world.theirs.campaign_id)})
+    own = await world.a.data(BATCHES, {"campaignId": str(world.mine.campaign_id)})
+
+    assert foreign["batches"]["totalCount"] == 0
+    assert own["batches"]["totalCount"] == len(world.mine.batch_ids)
+
+
+@pytest.mark.parametrize("arguments", CONTACT_ARGUMENTS, ids=str)
+async def test_contacts_never_show_another_agencys_contact_or_call_log(
+    world: World, arguments: dict[str, Any]
+) -> None:
+    batch_id = world.mine.batch_ids[0]
+
+    response = await world.a.post(CONTACTS, {"id": str(batch_id), **arguments})
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert_none_of(response.text, world.theirs)
+    contacts = body["data"]["batch"]["contacts"]
+    assert {n["id"] for n in contacts["nodes"]} <= {str(i) for i in world.mine.contact_ids}
+    assert contacts["totalCount"] <= len(CONTACT_LOOKS)
+    logs = {log["id"] for n in contacts["nodes"] for log in n["callLogs"]}
+    assert logs <= {str(i) for i in world.mine.call_log_ids}
+
+
+async def test_the_unfiltered_lists_show_exactly_the_own_agencys_rows(world: World) -> None:
+    """The matrix above is not vacuous: A does see all of its own look-alike rows."""
+    batches = await world.a.data(BATCHES, {"limit": 100})
+    contacts = await world.a.data(CONTACTS, {"id": str(world.mine.batch_ids[0])})
+
+    assert {n["id"] for n in batches["batches"]["nodes"]} == {str(i) for i in world.mine.batch_ids}
+    nodes = contacts["batch"]["contacts"]["nodes"]
+    assert len(nodes) == len(CONTACT_LOOKS)
+    assert all(len(n["callLogs"]) == 2 for n in nodes)
+
+
+@pytest.mark.parametrize("with_contacts", [False, True])
+async def test_another_agencys_batch_answers_exactly_like_a_missing_one(
+    world: World, with_contacts: bool
+) -> None:
+    query = CONTACTS if with_contacts else "query One($id: ID!) { batch(id: $id) { id name } }"
+
+    foreign = await world.a.post(query, {"id": str(world.theirs.batch_ids[0])})
+    missing = await world.a.post(query, {"id": str(uuid.uuid4())})
+
+    assert foreign.status_code == missing.status_code == 200
+    assert foreign.content == missing.content
+    assert foreign.json()["data"] == {"batch": None}
+    assert foreign.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_other_agencys_batches_cursor_never_reveals_its_rows(world: World) -> None:
+    theirs = await world.b.data(BATCHES, {"first": 2})
+    cursor = theirs["batches"]["pageInfo"]["endCursor"]
+    assert cursor
+
+    response = await world.a.post(BATCHES, {"first": 100, "after": cursor})
+
+    assert_none_of(response.text, world.theirs)
+    body = response.json()
+    if "errors" in body:
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    else:
+        ids = {n["id"] for n in body["data"]["batches"]["nodes"]}
+        assert ids <= {str(i) for i in world.mine.batch_ids}
+
+
+@pytest.mark.parametrize("arguments", [{}, {"sort": [{"field": "NAME"}]}], ids=str)
+async def test_the_other_agencys_contacts_cursor_is_rejected_not_misread(
+    world: World, arguments: dict[str, Any]
+) -> None:
+    theirs = await world.b.data(
+        CONTACTS, {"id": str(world.theirs.batch_ids[0]), "first": 1, **arguments}
+    )
+    cursor = theirs["batch"]["contacts"]["pageInfo"]["endCursor"]
+
+    response = await world.a.post(
+        CONTACTS, {"id": str(world.mine.batch_ids[0]), "first": 5, "after": cursor, **arguments}
+    )
+
+    assert_none_of(response.text, world.theirs)
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_the_database_refuses_contacts_and_call_logs_that_cross_agencies(
+    world: World, factory: Factory
+) -> None:
+    """So no count or list of A can ever include a row of B filed under A's batch."""
+    attempts = [
+        factory.contact(world.mine.batch_ids[0], world.b.agency_id),
+        factory.call_log(world.mine.contact_ids[0], world.b.agency_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(IntegrityError, match="foreign key"):
+            async with factory.connection.begin_nested():
+                await attempt
+
+    data = await world.a.data(CONTACTS, {"id": str(world.mine.batch_ids[0])})
+    assert data["batch"]["totalContacts"] == len(CONTACT_LOOKS)
+
+
+async def test_a_batch_pointing_at_another_agencys_campaign_shows_none_of_its_names(
+    world: World, factory: Factory
+) -> None:
+    campaign = await factory.campaign(world.b.agency_id, name="B-only campaign")
+    agent = await factory.agent(world.b.agency_id, name="B-only agent")
+    batch_id = await factory.batch(world.a.agency_id, campaign_id=campaign, agent_mapping_id=agent)
+
+    response = await world.a.post(CONTACTS, {"id": str(batch_id)})
+
+    batch = response.json()["data"]["batch"]
+    assert batch["campaignName"] is None and batch["agentName"] is None
+    assert "B-only" not in response.text
+
+
+async def test_agency_b_sees_its_own_twin_data_and_none_of_a(world: World) -> None:
+    """The matrix holds the other way round too."""
+    batches = await world.b.post(BATCHES, {"limit": 100})
+    contacts = await world.b.post(CONTACTS, {"id": str(world.theirs.batch_ids[0])})
+
+    for response in (batches, contacts):
+        assert "errors" not in response.json()
+        assert_none_of(response.text, world.mine)
+    ids = {n["id"] for n in batches.json()["data"]["batches"]["nodes"]}
+    assert ids == {str(i) for i in world.theirs.batch_ids}
