@@ -352,3 +352,19 @@ async def test_an_unknown_field_is_graphql_validation_failed(tenant: Tenant) -> 
 
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "Cannot query field 'password' on type 'BatchConnection'" in error["message"]
+
+
+async def test_a_body_over_one_megabyte_is_413_without_being_read_whole(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    huge = {"search": "x" * (2 * 1024 * 1024)}
+
+    response = await post_graphql(
+        client, HEALTHY_QUERY, huge, headers=bearer(token_for(tenant.user_id))
+    )
+
+    assert response.status_code == 413
+    error = error_of(response)
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"] == "the request body is larger than 1048576 bytes"
+    assert (await tenant.data(HEALTHY_QUERY))["batches"]["totalCount"] == 0

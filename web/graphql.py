@@ -40,6 +40,30 @@ def _request_id(request: Request) -> str:
     return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+MAX_BODY_BYTES = 1024 * 1024
+"""Far above any real request (queries stop at 100,000 characters), far below a memory problem."""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive` that fails once the request body grows past `limit` bytes (chunked or not)."""
+    received = 0
+
+    async def bounded_receive() -> Any:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+        return message
+
+    return bounded_receive
+
+
 def _wants_graphiql(request: Request) -> bool:
     return (
         request.method == "GET"
@@ -56,7 +80,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if scope["type"] != "http":
             await Response(status_code=404)(scope, receive, send)
             return
-        request = Request(scope, receive)
+        request = Request(scope, _bounded(receive, MAX_BODY_BYTES))
         if _wants_graphiql(request):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
@@ -103,6 +127,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = JSONResponse(
                 error_body(BadRequest(refused.reason)), status_code=refused.status_code
             )
+        except _BodyTooLarge:
+            too_large = BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+            response = JSONResponse(error_body(too_large), status_code=413)
         await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
