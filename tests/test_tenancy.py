@@ -350,3 +350,35 @@ async def test_agency_b_sees_its_own_twin_data_and_none_of_a(world: World) -> No
         assert_none_of(response.text, world.mine)
     ids = {n["id"] for n in batches.json()["data"]["batches"]["nodes"]}
     assert ids == {str(i) for i in world.theirs.batch_ids}
+
+
+NOT_AGENCY_QUERIES = {"db.users.get_user"}
+"""`get_user` runs before the agency is known (`user_scope` lets it see only the bearer's own
+user row); `db.tenancy` sets up the scope itself."""
+
+
+def test_every_query_function_in_db_takes_a_required_agency_id() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import db
+
+    checked = []
+    for module_info in pkgutil.iter_modules(db.__path__):
+        if module_info.name == "tenancy":
+            continue
+        module = importlib.import_module(f"db.{module_info.name}")
+        for name, function in inspect.getmembers(module, inspect.iscoroutinefunction):
+            qualified = f"{module.__name__}.{name}"
+            parameters = inspect.signature(function).parameters
+            if function.__module__ != module.__name__ or next(iter(parameters), "") != "session":
+                continue
+            if qualified in NOT_AGENCY_QUERIES:
+                continue
+            checked.append(qualified)
+            agency = parameters.get("agency_id")
+            assert agency is not None, f"{qualified} takes no agency_id"
+            assert agency.default is inspect.Parameter.empty, f"{qualified}: agency_id optional"
+
+    assert {"db.batches.list_batches", "db.contacts.list_contacts"} <= set(checked)
