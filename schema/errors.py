@@ -177,6 +177,27 @@ class ErrorCodes(SchemaExtension):
         )
 
 
+def masked_unless_coded(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """The last line of defence, for errors that bypassed `ErrorCodes` (an exception raised
+    outside the operation's hooks): any error without a code is logged and masked."""
+    return [
+        error if (error.extensions or {}).get("code") else _masked(error, request_id)
+        for error in errors
+    ]
+
+
+def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error or error
+    logger.error(
+        "unexpected error (request %s) outside execution",
+        request_id,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return GraphQLError(
+        INTERNAL_MESSAGE, extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    )
+
+
 def _with_extensions(
     error: GraphQLError, extensions: dict[str, Any], message: str | None = None
 ) -> GraphQLError:

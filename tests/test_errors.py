@@ -368,3 +368,25 @@ async def test_a_body_over_one_megabyte_is_413_without_being_read_whole(
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert error["message"] == "the request body is larger than 1048576 bytes"
     assert (await tenant.data(HEALTHY_QUERY))["batches"]["totalCount"] == 0
+
+
+async def test_an_error_raised_outside_the_resolvers_is_masked_too(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from collections.abc import Iterator
+
+    from schema.limits import QueryLimiter
+
+    def broken(self: QueryLimiter) -> Iterator[None]:
+        raise RuntimeError(f"validator crashed near {JWT_SECRET}")
+        yield
+
+    monkeypatch.setattr(QueryLimiter, "on_validate", broken)
+
+    response = await tenant.post(HEALTHY_QUERY)
+
+    error = error_of(response)
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert_nothing_leaks(response, "validator crashed")
+    assert error["extensions"]["requestId"] in log_text(caplog)
+    assert "RuntimeError: validator crashed" in log_text(caplog)

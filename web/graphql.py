@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from db.tenancy import RequestDatabase
 from schema.context import Context
@@ -24,6 +25,7 @@ from schema.errors import (
     DomainError,
     domain_error_for,
     error_body,
+    masked_unless_coded,
 )
 from schema.pagination import CursorCodec
 from web.auth import authenticate
@@ -135,6 +137,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context
         return context
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        if result.errors:
+            context: Context = request.state.graphql_context
+            result.errors = masked_unless_coded(result.errors, context.request_id)
+        return await super().process_result(request, result)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """HTTP 503 when the database failed the request, so load balancers and clients retry."""
