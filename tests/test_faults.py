@@ -158,6 +158,7 @@ async def test_statement_over_the_timeout_is_cancelled_with_timeout_code_and_503
     quick = settings.model_copy(update={"db_statement_timeout_ms": 200})
     async with tenant_with(quick, sessions, engine, tenant) as caller, engine.connect() as blocker:
         await blocker.begin()
+        await blocker.execute(text("SET LOCAL lock_timeout = '5s'"))
         await blocker.execute(text("LOCK TABLE call_batches IN ACCESS EXCLUSIVE MODE"))
         try:
             started = time.perf_counter()

@@ -12,7 +12,7 @@ import pytest
 from db.settings import Settings
 from tests.conftest import Tenant, token_for
 from tests.ops_support import running_app
-from web.observability import JsonFormatter, Metrics, graphql_operation_name
+from web.observability import JsonFormatter, Metrics, TextFormatter, graphql_operation_name
 
 
 async def test_response_carries_the_request_id_the_error_body_quotes(tenant: Tenant) -> None:
@@ -127,3 +127,11 @@ async def test_other_endpoints_are_labelled_by_their_route_template(settings: Se
         metrics = (await client.get("/metrics")).text
     assert 'operation="/api/call/batches/{userId}"' in metrics
     assert 'callbatch_requests_total{operation="other",outcome="client_error"} 1.0' in metrics
+
+
+def test_text_lines_keep_the_extra_fields_as_key_value_pairs() -> None:
+    record = logging.LogRecord("callbatch.access", logging.INFO, __file__, 1, "request", (), None)
+    record.status = 503
+    record.request_id = "r-9"
+    line = TextFormatter().format(record)
+    assert line.endswith("INFO callbatch.access request status=503 request_id=r-9")

@@ -96,12 +96,30 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_"):
-                payload[key] = value
+        payload.update(_extra_fields(record))
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(payload, default=str).decode()
+
+
+def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_")
+    }
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger message key=value …` for a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = " ".join(f"{key}={value}" for key, value in _extra_fields(record).items())
+        return f"{line} {extras}" if extras else line
 
 
 class RequestIdFilter(logging.Filter):
@@ -118,10 +136,7 @@ class RequestIdFilter(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     """Route every logger (uvicorn's too) through one stderr handler in the configured format."""
     handler = logging.StreamHandler(sys.stderr)
-    if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):
