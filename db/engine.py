@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -102,3 +103,26 @@ class StatementWatch:
         if started:
             elapsed = time.perf_counter() - started.pop()
             self._observer(context.statement, elapsed, context.original_exception)
+
+
+async def database_answers(engine: AsyncEngine, within_seconds: float) -> bool:
+    """Whether the engine's server answers `SELECT 1` on a fresh connection within the time.
+
+    Deliberately outside the pool: a saturated pool says nothing about the database, and a
+    readiness probe that failed on saturation would take every busy instance out of rotation.
+    """
+    import asyncpg
+
+    args, options = engine.sync_engine.dialect.create_connect_args(engine.url)
+    try:
+        async with asyncio.timeout(within_seconds):
+            connection = await asyncpg.connect(
+                *args, **options, server_settings={"application_name": APPLICATION_NAME}
+            )
+            try:
+                await connection.fetchval("SELECT 1")
+            finally:
+                await connection.close()
+    except Exception:  # any failure means it does not answer
+        return False
+    return True

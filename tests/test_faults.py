@@ -197,6 +197,7 @@ async def test_exhausted_pool_answers_503_after_the_pool_timeout_then_serves_aga
             async with engine.connect() as held:
                 await held.execute(text("SELECT 1"))
                 exhausted = await client.post("/graphql", json=body, headers=headers)
+                readiness = await client.get("/readyz")
             freed = await client.post("/graphql", json=body, headers=headers)
     finally:
         await engine.dispose()
@@ -205,6 +206,7 @@ async def test_exhausted_pool_answers_503_after_the_pool_timeout_then_serves_aga
     error = exhausted.json()["errors"][0]
     assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert "at capacity" in error["message"]
+    assert readiness.status_code == 200, "a busy pool does not take the instance out of rotation"
     # With a connection free again the request reaches the database (and finds no such user).
     assert freed.status_code == 401
     assert freed.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
