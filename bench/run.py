@@ -124,15 +124,25 @@ class HttpClient:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
         head = (
             f"POST /graphql HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"Authorization: Bearer {self.token}\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
+        ).encode()
+        status_line = b""
+        for _ in range(2):  # the server closes idle keep-alive connections: reconnect once
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            assert self.reader is not None
+            try:
+                self.writer.write(head + body)
+                status_line = await self.reader.readline()
+            except ConnectionError:
+                status_line = b""
+            if status_line:
+                break
+            self.writer.close()
+            self.writer = None
+        assert self.reader is not None
         status = int(status_line.split()[1])
         length = 0
         while True:
@@ -146,6 +156,10 @@ class HttpClient:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+FIRST_ERRORS: dict[str, str] = {}
+"""The first failed answer of each query (printed at the end of a run)."""
 
 
 @dataclass
@@ -187,6 +201,32 @@ async def measure(
     return result
 
 
+async def measure_mixed(
+    makers: list[Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]],
+    concurrency: int,
+    seconds: float,
+) -> Measurement:
+    """Like `measure`, but each client sends the given requests in turn (a mixed workload)."""
+    result = Measurement()
+    deadline = time.perf_counter() + seconds
+
+    async def loop(offset: int) -> None:
+        calls = [await make() for make in makers]
+        turn = offset
+        while time.perf_counter() < deadline:
+            call = calls[turn % len(calls)]
+            turn += 1
+            started = time.perf_counter()
+            ok = await call()
+            result.latencies.append(time.perf_counter() - started)
+            result.errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 def api_call(
     port: int, token: str, query: str, variables: dict[str, Any]
 ) -> Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]:
@@ -197,7 +237,10 @@ def api_call(
 
         async def call() -> bool:
             status, payload = await client.post(body)
-            return status == 200 and b'"errors"' not in payload
+            ok = status == 200 and b'"errors"' not in payload
+            if not ok:
+                FIRST_ERRORS.setdefault(query[:40], f"HTTP {status}: {payload[:300]!r}")
+            return ok
 
         return call
 
@@ -283,7 +326,9 @@ async def walk_to_depth(port: int, token: str, targets: Targets) -> None:
     targets.deep_cursor, targets.deep_position = after, position
 
 
-async def run(scale: Scale, workers: int, seconds: float, server_url: str) -> dict[str, Any]:
+async def run(
+    scale: Scale, workers: int, seconds: float, soak_seconds: float, server_url: str
+) -> dict[str, Any]:
     url = await prepare_database(server_url, scale)
     targets = await find_targets(url)
     secret = secrets.token_urlsafe(48)
@@ -366,7 +411,22 @@ async def run(scale: Scale, workers: int, seconds: float, server_url: str) -> di
                         flush=True,
                     )
         memory_after = rss_mb(server)
+        soak = await measure_mixed([api for api, _ in scenarios.values()], 32, soak_seconds)
+        memory_soaked = rss_mb(server)
+        print(
+            f"soak: 32 clients, {soak_seconds:.0f}s, Q1-Q4 in turn: {len(soak.latencies)} "
+            f"requests, {soak.errors} errors, p50 {soak.p(0.5):.1f} ms; RSS {memory_soaked}",
+            flush=True,
+        )
         return {
+            "soak": {
+                "seconds": soak_seconds,
+                "requests": len(soak.latencies),
+                "errors": soak.errors,
+                "p50": soak.p(0.5),
+                "p99": soak.p(0.99),
+                "memory": memory_soaked,
+            },
             "scale": scale,
             "workers": workers,
             "seconds": seconds,
@@ -411,8 +471,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Machine: {machine()}; PostgreSQL {report['postgres']} "
         f"(pg_trgm {'installed' if report['pg_trgm'] else 'not available'}), "
         f"API `--workers {report['workers']}`, {report['seconds']:.0f} s per cell.",
-        f"- Server RSS per worker (MB): before {report['memory_before']}, "
-        f"after {report['memory_after']}.",
+        f"- Server RSS (MB; supervisor first, then each worker): before the cells "
+        f"{report['memory_before']}, after them {report['memory_after']}.",
         "",
         "| query | via | clients | p50 ms | p99 ms | req/s | requests | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -422,13 +482,28 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['query']} | {r['via']} | {r['concurrency']} | {r['p50']:.1f} | "
             f"{r['p99']:.1f} | {r['rps']:.0f} | {r['requests']} | {r['errors']} |"
         )
+    soak = report["soak"]
+    lines += [
+        "",
+        f"Soak: 32 clients sending Q1-Q4 in turn for {soak['seconds']:.0f} s: "
+        f"{soak['requests']} requests, **{soak['errors']} errors**, p50 {soak['p50']:.1f} ms, "
+        f"p99 {soak['p99']:.1f} ms; RSS after (MB) {soak['memory']}.",
+    ]
     ratios = []
     by_key = {(r["query"], r["via"], r["concurrency"]): r for r in report["results"]}
     for r in report["results"]:
         if r["via"] == "API" and r["concurrency"] == 1:
             floor = by_key[(r["query"], "asyncpg floor", 1)]
             ratios.append(f"{r['query'].split()[0]} {r['p50'] / max(floor['p50'], 1e-6):.1f}x")
-    lines += ["", f"API p50 ÷ floor p50 at 1 client: {', '.join(ratios)}.", ""]
+    queries_run = list(dict.fromkeys(r["query"] for r in report["results"]))
+    first = by_key[(queries_run[1], "API", 1)]["p50"]
+    deep = by_key[(queries_run[3], "API", 1)]["p50"]
+    lines += [
+        "",
+        f"API p50 ÷ floor p50 at 1 client: {', '.join(ratios)}. "
+        f"Deep page ÷ first page (Q4 ÷ Q2, API, 1 client): {deep / max(first, 1e-6):.2f}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -455,19 +530,59 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="generate data (once) and measure")
-    run_parser.add_argument("--scale", choices=sorted(SCALES), default="S")
+    run_parser.add_argument(
+        "--scale", choices=sorted(SCALES), nargs="+", default=["S"], help="one or more, in order"
+    )
     run_parser.add_argument("--workers", type=int, default=2)
     run_parser.add_argument("--seconds", type=float, default=5.0, help="per measured cell")
+    run_parser.add_argument(
+        "--soak", type=float, default=30.0, help="seconds of the mixed 32-client run"
+    )
     arguments = parser.parse_args(argv)
     server_url, embedded = server_url_from_environment()
+    reports = []
     try:
-        report = asyncio.run(
-            run(SCALES[arguments.scale], arguments.workers, arguments.seconds, server_url)
-        )
+        for name in arguments.scale:
+            reports.append(
+                asyncio.run(
+                    run(
+                        SCALES[name],
+                        arguments.workers,
+                        arguments.seconds,
+                        arguments.soak,
+                        server_url,
+                    )
+                )
+            )
     finally:
         if embedded is not None:
             embedded.cleanup()
-    text = markdown(report)
-    print(text)
-    print(f"written to {write_results(report)}; docs/BENCHMARKS.md quotes these files")
+    for report in reports:
+        print(markdown(report))
+        print(f"written to {write_results(report)}")
+    if len(reports) > 1:
+        print(comparison(reports))
+    for query, error in FIRST_ERRORS.items():
+        print(f"first error of {query!r}: {error}")
     return 0
+
+
+def comparison(reports: list[dict[str, Any]]) -> str:
+    """Q1 p50 of each scale relative to the first (API and floor, 1 client)."""
+    lines = []
+    base = reports[0]
+    for report in reports[1:]:
+        for via in ("API", "asyncpg floor"):
+            cells = [
+                next(
+                    r["p50"]
+                    for r in rep["results"]
+                    if r["query"].startswith("Q1") and r["via"] == via and r["concurrency"] == 1
+                )
+                for rep in (base, report)
+            ]
+            lines.append(
+                f"Q1 p50 {via}: {report['scale'].name} {cells[1]:.1f} ms ÷ "
+                f"{base['scale'].name} {cells[0]:.1f} ms = {cells[1] / max(cells[0], 1e-6):.2f}"
+            )
+    return "\n".join(lines)
