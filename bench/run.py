@@ -170,6 +170,8 @@ class Measurement:
 
     def p(self, q: float) -> float:
         ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     @property
