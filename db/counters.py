@@ -18,16 +18,14 @@ import uuid
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from db.models import CallBatchCounter
-
-COUNTED_STATUSES = frozenset(("pending", "queued", "in_progress", "completed", "failed", "skipped"))
+from db.models import CONTACT_STATUSES, CallBatchCounter
 
 
 async def counted_contacts(
     session: AsyncSession, agency_id: uuid.UUID, batch_id: uuid.UUID, status: str | None = None
 ) -> int:
     """Contacts of the batch (of one status, when given), read from its counter row."""
-    if status is not None and status not in COUNTED_STATUSES:
+    if status is not None and status not in CONTACT_STATUSES:
         return 0
     column = CallBatchCounter.__table__.c["total_contacts" if status is None else status]
     query = select(column).where(
