@@ -77,8 +77,7 @@ FLOOR_Q3 = f"""
 WITH matching AS (
     SELECT c.* FROM campaign_contacts c
     WHERE c.batch_id = $1 AND c.status = 'completed'
-      AND contact_search_document(c.phone_number, c.first_name, c.last_name, c.email, c.company,
-                                  c.title, c.account_id, c.custom_data) LIKE $2
+      AND c.search_text LIKE $2
 ), page AS (
     SELECT {_PAGE_COLUMNS} FROM matching c ORDER BY c.created_at, c.id LIMIT 51
 )

@@ -56,17 +56,11 @@ PRIORITY_RANK: ColumnElement[int] = case(
 )
 """Priorities sort low < normal < high."""
 
-SEARCH_DOCUMENT: ColumnElement[str] = func.contact_search_document(
-    cc.phone_number,
-    cc.first_name,
-    cc.last_name,
-    cc.email,
-    cc.company,
-    cc.title,
-    cc.account_id,
-    cc.custom_data,
-)
-"""Lower-cased searchable text of a contact (SQL function from the migrations, trigram-indexed)."""
+SEARCH_DOCUMENT: ColumnElement[str | None] = cc.search_text
+"""Lower-cased searchable text of a contact: phone, names (and the full name), email, company,
+title, account id and the string values of custom_data, separated by U+001F so that no match
+spans two fields. A stored generated column (migration 0003) computed by the SQL function
+`contact_search_document`."""
 
 _SORT_EXPRESSIONS: dict[ContactSortField, tuple[ColumnElement[Any], bool]] = {
     ContactSortField.CREATED_AT: (cc.created_at, False),

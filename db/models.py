@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -199,6 +200,18 @@ class CampaignContact(Base):
     do_not_call: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     timezone: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
+    search_text: Mapped[str | None] = mapped_column(
+        Text,
+        Computed(
+            "contact_search_document(phone_number, first_name, last_name, email, company, "
+            "title, account_id, custom_data)",
+            persisted=True,
+        ),
+        deferred=True,
+        deferred_raiseload=True,
+    )
+    """Lower-cased searchable text (migration 0003), what `contacts.search` matches; never
+    loaded with a contact."""
 
 
 class CallLog(Base):

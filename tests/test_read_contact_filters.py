@@ -109,12 +109,14 @@ SEARCHABLE = [
 
 
 def _matches(row: dict[str, Any], term: str) -> bool:
-    """The contract's search: a case-insensitive substring of a searchable field or of a string
-    value of custom_data (top level), never spanning two fields."""
+    """The contract's search: a case-insensitive substring of a searchable field (the full name
+    counting as one) or of a string value of custom_data (top level), never spanning two fields."""
+    full_name = " ".join(n for n in (row["first_name"], row["last_name"]) if n is not None)
     fields = [
         row.get("phone_number"),
         row["first_name"],
         row["last_name"],
+        full_name,
         row["email"],
         row["company"],
         row["title"],
@@ -127,7 +129,7 @@ def _matches(row: dict[str, Any], term: str) -> bool:
 SEARCHES = [
     "emily", "EMILY", "dAvIs", "acme", "procurement", "acc-5678", "5678", "springfield",
     "GOLD", "50%", "%", "_", "o_b", "acc_", "\\", "x\\y", "percent", "shelbyville", "true",
-    "emily davis", "+1555", "zzz-nothing",
+    "emily davis", "Emily Dav", "y d", "john doe", "doe acc", "+1555", "zzz-nothing",
 ]  # fmt: skip
 
 

@@ -21,7 +21,10 @@ from web.rest.envelopes import function_value, json_response
 from web.rest.params import integer, no_cursor, one_of, renamed, text
 
 BATCH_NOT_FOUND = "Batch not found"
-CONTACT_COLUMNS = tuple(str(column.key) for column in CampaignContact.__table__.columns)
+CONTACT_COLUMNS = tuple(
+    str(column.key) for column in CampaignContact.__table__.columns if column.computed is None
+)
+"""The contact's own columns; generated ones (the internal `search_text`) are not data."""
 BATCH_COLUMNS = tuple(str(column.key) for column in batch_summary.columns)
 
 
