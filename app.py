@@ -131,6 +131,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    os.environ["WEB_CONCURRENCY"] = str(arguments.workers)
     try:
         settings = load_settings()
     except SettingsError as error:

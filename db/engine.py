@@ -46,8 +46,8 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
         connect_args["prepared_statement_cache_size"] = 0
         connect_args["prepared_statement_name_func"] = _unique_statement_name
     options: dict[str, Any] = {
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
+        "pool_size": settings.pool_limits[0],
+        "max_overflow": settings.pool_limits[1],
         "pool_timeout": settings.db_pool_timeout_seconds,
         "pool_pre_ping": True,
         "connect_args": connect_args,

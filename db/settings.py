@@ -29,8 +29,15 @@ class Settings(DatabaseSettings):
     """HS256 secret for bearer tokens. Required with `database_url`; generated in embedded mode."""
     data_dir: Path = Path(".data")
 
-    db_pool_size: int = 10
-    db_max_overflow: int = 5
+    db_max_connections: int = 20
+    """Connections one `python app.py` may open, all its worker processes together: with
+    `--workers N` each worker's pool gets an even share (unless DB_POOL_SIZE is set)."""
+    web_concurrency: int = 1
+    """Worker processes sharing DB_MAX_CONNECTIONS (`--workers` sets it; uvicorn's variable)."""
+    db_pool_size: int | None = None
+    """Pooled connections per worker; unset: two thirds of the worker's share."""
+    db_max_overflow: int | None = None
+    """Extra connections per worker above the pool under bursts; unset: the rest of its share."""
     db_pool_timeout_seconds: float = 5.0
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_ms: int = 10_000
@@ -57,10 +64,20 @@ class Settings(DatabaseSettings):
             )
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise SettingsError("JWT_SECRET must be at least 32 characters long (HS256 key)")
-        for name in ("db_pool_size", "db_statement_timeout_ms"):
-            if getattr(self, name) < 1:
+        for name in ("db_pool_size", "db_statement_timeout_ms", "db_max_connections"):
+            if (getattr(self, name) or 1) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.web_concurrency < 1:
+            raise SettingsError("WEB_CONCURRENCY (--workers) must be at least 1")
         return self
+
+    @property
+    def pool_limits(self) -> tuple[int, int]:
+        """(pool size, max overflow) of one worker process's connection pool."""
+        share = max(2, self.db_max_connections // self.web_concurrency)
+        overflow = self.db_max_overflow if self.db_max_overflow is not None else share // 3
+        pool = self.db_pool_size if self.db_pool_size is not None else max(1, share - overflow)
+        return pool, overflow
 
 
 def load_settings() -> Settings:

@@ -45,3 +45,29 @@ def test_plain_postgresql_urls_use_the_asyncpg_driver() -> None:
 def test_non_postgresql_urls_are_refused() -> None:
     with pytest.raises(ValueError, match="only PostgreSQL"):
         async_database_url("mysql://h/d")
+
+
+@pytest.mark.parametrize(
+    ("workers", "expected"),
+    [(1, (14, 6)), (2, (7, 3)), (4, (4, 1)), (40, (2, 0))],
+)
+def test_connection_budget_is_shared_by_the_workers(
+    monkeypatch: pytest.MonkeyPatch, workers: int, expected: tuple[int, int]
+) -> None:
+    monkeypatch.delenv("DB_POOL_SIZE", raising=False)
+    monkeypatch.delenv("DB_MAX_OVERFLOW", raising=False)
+    monkeypatch.setenv("DB_MAX_CONNECTIONS", "20")
+    monkeypatch.setenv("WEB_CONCURRENCY", str(workers))
+
+    pool, overflow = load_settings().pool_limits
+
+    assert (pool, overflow) == expected
+    assert workers * (pool + overflow) <= max(20, 2 * workers)
+
+
+def test_explicit_pool_size_wins_over_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_POOL_SIZE", "8")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+
+    assert load_settings().pool_limits == (8, 0)
