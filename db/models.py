@@ -74,19 +74,18 @@ class Agency(Base):
     __tablename__ = "agencies"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("email"),)
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     agency_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agencies.id", ondelete="SET NULL"), index=True
     )
-    email: Mapped[str] = mapped_column(Text, nullable=False)
+    email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -97,7 +96,7 @@ class Campaign(Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -108,7 +107,7 @@ class AgentMapping(Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 
