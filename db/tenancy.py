@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.faults import classify
 
 APP_ROLE = "callbatch_app"
+
+UserLookup = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
+"""Reads a user's row (with `agency_id`) and scopes the transaction to its agency."""
 
 _ENTER_SCOPE = text(
     f"SELECT set_config('role', '{APP_ROLE}', true), "
@@ -55,22 +58,49 @@ class RequestDatabase:
     response seeing a different snapshot), every resolver borrows this one session through
     `session()`, which serialises them with a lock. The transaction opens on first use and is
     rolled back by `close()`: requests only read.
+
+    A request built without an agency signs in first (`sign_in`): the bearer's user is looked
+    up in the same transaction, which then serves the request, so signing in costs no
+    transaction, connection checkout or scope statement of its own.
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[Any],
         *,
-        agency_id: uuid.UUID,
+        agency_id: uuid.UUID | None = None,
         user_id: uuid.UUID | None = None,
         statement_timeout_ms: int = 10_000,
     ) -> None:
-        self.agency_id = agency_id
+        self._agency_id = agency_id
         self._sessions = sessions
         self._user_id = user_id
         self._statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._session: AsyncSession | None = None
+
+    @property
+    def agency_id(self) -> uuid.UUID:
+        if self._agency_id is None:
+            raise RuntimeError("no agency in scope: the request has not signed in")
+        return self._agency_id
+
+    async def sign_in(self, user_id: uuid.UUID, lookup: UserLookup) -> Any:
+        """Open the request's transaction as `user_id` alone and look the user up with `lookup`.
+
+        Until then no agency is in scope, so row-level security shows `lookup` only that
+        user's own row. `lookup` must also scope the transaction to the user's agency (set
+        `app.agency_id`, as `db.users.get_user` does in the same statement); the agency of the
+        row it returns is then the request's `agency_id`. Returns that row, or None.
+        """
+        if self._session is not None or self._agency_id is not None:
+            raise RuntimeError("sign_in must be the request's first use of the database")
+        self._user_id = user_id
+        async with self.session() as session:
+            user = await lookup(session, user_id)
+        if user is not None:
+            self._agency_id = user.agency_id
+        return user
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -81,7 +111,7 @@ class RequestDatabase:
                     await session.begin()
                     await enter_scope(
                         session,
-                        agency_id=self.agency_id,
+                        agency_id=self._agency_id,
                         user_id=self._user_id,
                         statement_timeout_ms=self._statement_timeout_ms,
                     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
@@ -12,7 +12,16 @@ from db.models import User
 
 async def get_user(
     session: AsyncSession, user_id: uuid.UUID
-) -> Row[uuid.UUID, uuid.UUID | None] | None:
-    """The user's `id` and `agency_id`, or None when no such user exists."""
-    query = select(User.id, User.agency_id).where(User.id == user_id)
+) -> Row[uuid.UUID, uuid.UUID | None, str] | None:
+    """The user's `id` and `agency_id`, or None when no such user exists.
+
+    The same statement scopes the rest of the transaction to the user's agency (sets
+    `app.agency_id`, empty for a user of no agency), so that a request signs in and reads in one
+    transaction (`RequestDatabase.sign_in`). It runs before any agency is in scope: row-level
+    security shows it only the row of the user in scope (`app.user_id`).
+    """
+    agency = func.coalesce(cast(User.agency_id, String), "")
+    query = select(User.id, User.agency_id, func.set_config("app.agency_id", agency, True)).where(
+        User.id == user_id
+    )
     return (await session.execute(query)).first()

@@ -2,7 +2,7 @@
 
 HS256 only (a token signed with any other algorithm, `none` included, is refused), `exp` and
 `sub` required, and the subject must be a user of the database; the user's agency is looked up
-once per request.
+once per request (by `/graphql` in the request's own transaction, see `sign_in`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from db.tenancy import user_scope
+from db.tenancy import RequestDatabase, user_scope
 from db.users import get_user
 from schema.errors import Forbidden, Unauthenticated
 
@@ -58,9 +58,21 @@ def token_subject(token: str, secret: str) -> uuid.UUID:
 async def authenticate(
     authorization: str | None, secret: str, sessions: async_sessionmaker[Any]
 ) -> Principal:
+    """The caller, looked up in a short transaction of its own."""
     user_id = token_subject(bearer_token(authorization), secret)
     async with user_scope(sessions, user_id) as session:
         user = await get_user(session, user_id)
+    return _principal(user)
+
+
+async def sign_in(authorization: str | None, secret: str, db: RequestDatabase) -> Principal:
+    """The caller, looked up in the request's own transaction, which is then scoped to the
+    caller's agency (one transaction and connection per request, not two)."""
+    user_id = token_subject(bearer_token(authorization), secret)
+    return _principal(await db.sign_in(user_id, get_user))
+
+
+def _principal(user: Any) -> Principal:
     if user is None:
         raise Unauthenticated("the bearer token's user does not exist")
     if user.agency_id is None:

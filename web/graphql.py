@@ -28,7 +28,7 @@ from schema.errors import (
     masked_unless_coded,
 )
 from schema.pagination import CursorCodec
-from web.auth import authenticate
+from web.auth import sign_in
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
@@ -88,37 +88,40 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         request_id = _request_id(request)
         state: AppState = request.app.state.app
-        try:
-            principal = await authenticate(
-                request.headers.get("authorization"), state.jwt_secret, state.sessions
-            )
-        except Exception as raised:
-            error = domain_error_for(raised)
-            if error is None:
-                logger.error(
-                    "unexpected error authenticating (request %s)", request_id, exc_info=raised
-                )
-                error = DomainError(INTERNAL_MESSAGE)
-            refusal = JSONResponse(error_body(error, request_id), status_code=error.http_status)
-            await refusal(scope, receive, send)
-            return
         db = RequestDatabase(
-            state.read_sessions,
-            agency_id=principal.agency_id,
-            user_id=principal.user_id,
-            statement_timeout_ms=state.settings.db_statement_timeout_ms,
-        )
-        request.state.graphql_context = Context(
-            db=db,
-            user_id=principal.user_id,
-            agency_id=principal.agency_id,
-            request_id=request_id,
-            cursors=CursorCodec(state.cursor_key),
+            state.read_sessions, statement_timeout_ms=state.settings.db_statement_timeout_ms
         )
         try:
+            try:
+                principal = await sign_in(
+                    request.headers.get("authorization"), state.jwt_secret, db
+                )
+            except Exception as raised:
+                await self._refuse(raised, request_id, scope, receive, send)
+                return
+            request.state.graphql_context = Context(
+                db=db,
+                user_id=principal.user_id,
+                agency_id=principal.agency_id,
+                request_id=request_id,
+                cursors=CursorCodec(state.cursor_key),
+            )
             await self._respond(request, scope, receive, send)
         finally:
             await db.close()
+
+    @staticmethod
+    async def _refuse(
+        raised: Exception, request_id: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        error = domain_error_for(raised)
+        if error is None:
+            logger.error(
+                "unexpected error authenticating (request %s)", request_id, exc_info=raised
+            )
+            error = DomainError(INTERNAL_MESSAGE)
+        refusal = JSONResponse(error_body(error, request_id), status_code=error.http_status)
+        await refusal(scope, receive, send)
 
     async def _respond(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's handling, its plain-text refusals (not JSON, no query) as GraphQL bodies."""
