@@ -77,7 +77,7 @@ async def scoped(
     sessions: async_sessionmaker[Any], agency_id: uuid.UUID | None
 ) -> AsyncIterator[AsyncSession]:
     """A session as a request of `agency_id` gets it: app role, agency set (None: no agency)."""
-    db = RequestDatabase(sessions, agency_id=agency_id)  # type: ignore[arg-type]
+    db = RequestDatabase(sessions, agency_id=agency_id)
     try:
         async with db.session() as session:
             yield session
