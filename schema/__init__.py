@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.errors import ErrorCodes
+from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
 from schema.query import Query
 
@@ -25,4 +26,5 @@ def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
     checks = LimitChecks(limits or QueryLimits())
     schema = CallBatchSchema(query=Query, extensions=[ErrorCodes, lambda: QueryLimiter(checks)])
     schema.limit_checks = checks
+    schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)
     return schema

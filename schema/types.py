@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from sqlalchemy import Row
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from db import contacts as contact_queries
 from db.models import CallLog as CallLogRow
@@ -135,15 +137,18 @@ class Contact:
     timezone: str | None
     created_at: datetime
     contact_id: strawberry.Private[uuid.UUID]
+    call_log_rows: strawberry.Private[Sequence[CallLogRow]] = ()
 
     @strawberry.field(description="Call attempts, oldest first (the seed's phoneLogs).")
-    async def call_logs(self, info: strawberry.Info) -> list[CallLog]:
-        rows = await info.context.loaders.call_logs.load(self.contact_id)
-        return [CallLog.from_row(row) for row in rows]
+    def call_logs(self) -> list[CallLog]:
+        return [CallLog.from_row(row) for row in self.call_log_rows]
 
     @classmethod
-    def from_row(cls, row: CampaignContact) -> Contact:
+    def from_row(cls, row: CampaignContact, call_logs: Sequence[CallLogRow] = ()) -> Contact:
+        """`call_logs`: the contact's call logs, loaded beforehand for the whole page by
+        `page_contacts` when the query selects them (so each contact resolves synchronously)."""
         return cls(
+            call_log_rows=call_logs,
             id=strawberry.ID(str(row.id)),
             contact_id=row.id,
             phone_number=row.phone_number,
@@ -171,6 +176,26 @@ class Contact:
         )
 
 
+async def page_contacts(
+    info: strawberry.Info, rows: Sequence[contact_queries.ContactRow]
+) -> list[Contact]:
+    """A page's contacts, with their call logs when the query selects `callLogs` below this
+    field: one DataLoader call for the whole page (one statement, shared by `edges` and
+    `nodes`), rather than one awaited resolver per contact."""
+    if not rows or not _selects(info.selected_fields, "callLogs"):
+        return [Contact.from_row(r.contact) for r in rows]
+    logs = await info.context.loaders.call_logs.load_many([r.contact.id for r in rows])
+    return [Contact.from_row(r.contact, call_logs) for r, call_logs in zip(rows, logs, strict=True)]
+
+
+def _selects(selections: Sequence[Selection], name: str) -> bool:
+    """Whether a field called `name` is selected anywhere below (fragments included)."""
+    return any(
+        (isinstance(s, SelectedField) and s.name == name) or _selects(s.selections, name)
+        for s in selections
+    )
+
+
 @strawberry.type
 class ContactEdge:
     cursor: str
@@ -182,16 +207,17 @@ class ContactConnection:
     slice: strawberry.Private[ListSlice[contact_queries.ContactRow]]
 
     @strawberry.field
-    async def edges(self) -> list[ContactEdge]:
+    async def edges(self, info: strawberry.Info) -> list[ContactEdge]:
         rows = await self.slice.rows()
+        contacts = await page_contacts(info, rows)
         return [
-            ContactEdge(cursor=self.slice.cursor_of(r), node=Contact.from_row(r.contact))
-            for r in rows
+            ContactEdge(cursor=self.slice.cursor_of(r), node=contact)
+            for r, contact in zip(rows, contacts, strict=True)
         ]
 
     @strawberry.field
-    async def nodes(self) -> list[Contact]:
-        return [Contact.from_row(r.contact) for r in await self.slice.rows()]
+    async def nodes(self, info: strawberry.Info) -> list[Contact]:
+        return await page_contacts(info, await self.slice.rows())
 
     @strawberry.field
     def page_info(self) -> PageInfo:
