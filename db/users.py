@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Row, String, cast, func, select
+from sqlalchemy import Row, String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
+
+_USERS = User.__table__
+_SIGN_IN = select(
+    _USERS.c.id,
+    _USERS.c.agency_id,
+    func.set_config("app.agency_id", func.coalesce(cast(_USERS.c.agency_id, String), ""), True),
+).where(_USERS.c.id == bindparam("user_id"))
+"""Built once, on Core columns: no ORM compilation or statement building on each sign-in."""
 
 
 async def get_user(
@@ -20,8 +28,4 @@ async def get_user(
     transaction (`RequestDatabase.sign_in`). It runs before any agency is in scope: row-level
     security shows it only the row of the user in scope (`app.user_id`).
     """
-    agency = func.coalesce(cast(User.agency_id, String), "")
-    query = select(User.id, User.agency_id, func.set_config("app.agency_id", agency, True)).where(
-        User.id == user_id
-    )
-    return (await session.execute(query)).first()
+    return (await session.execute(_SIGN_IN, {"user_id": user_id})).first()
