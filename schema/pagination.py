@@ -71,8 +71,8 @@ class CursorCodec:
             "after is not a valid cursor for this list: use an endCursor or cursor returned by "
             "the same field with the same sort, filter and search"
         )
-        if len(cursor) > 2048 or cursor.count(".") != 1:
-            raise invalid
+        if len(cursor) > 2048 or not cursor.isascii() or cursor.count(".") != 1:
+            raise invalid  # (compare_digest refuses non-ASCII strings with a TypeError)
         body, signature = cursor.split(".")
         if not hmac.compare_digest(signature, self._sign(body.encode())):
             raise invalid

@@ -28,7 +28,7 @@ from schema.errors import (
     masked_unless_coded,
 )
 from schema.pagination import CursorCodec
-from web.auth import sign_in
+from web.auth import authenticate, sign_in
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
@@ -88,14 +88,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         request_id = _request_id(request)
         state: AppState = request.app.state.app
-        db = RequestDatabase(
-            state.read_sessions, statement_timeout_ms=state.settings.db_statement_timeout_ms
-        )
+        authorization = request.headers.get("authorization")
+        timeout_ms = state.settings.db_statement_timeout_ms
+        db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
         try:
             try:
-                principal = await sign_in(
-                    request.headers.get("authorization"), state.jwt_secret, db
-                )
+                if state.read_engine is state.engine:
+                    principal = await sign_in(authorization, state.jwt_secret, db)
+                else:
+                    # With a read replica the sign-in lookup stays on the primary (see
+                    # docs/OPERATIONS.md): its own short transaction, then the request's scope.
+                    principal = await authenticate(authorization, state.jwt_secret, state.sessions)
+                    db = RequestDatabase(
+                        state.read_sessions,
+                        agency_id=principal.agency_id,
+                        user_id=principal.user_id,
+                        statement_timeout_ms=timeout_ms,
+                    )
             except Exception as raised:
                 await self._refuse(raised, request_id, scope, receive, send)
                 return
