@@ -55,7 +55,8 @@ async def test_access_line_names_operation_status_and_database_time(
     assert 'callbatch_requests_total{operation="Dashboard",outcome="client_error"} 1.0' in metrics
     assert 'callbatch_errors_total{code="UNAUTHENTICATED"} 1.0' in metrics
     assert 'callbatch_db_pool_connections_in_use{database="primary"} 0.0' in metrics
-    assert 'callbatch_db_pool_capacity{database="primary"} 15.0' in metrics
+    pool, overflow = settings.pool_limits
+    assert f'callbatch_db_pool_capacity{{database="primary"}} {float(pool + overflow)}' in metrics
     assert "callbatch_db_statement_duration_seconds_count" in metrics
 
 
