@@ -99,6 +99,17 @@ async def test_a_valid_token_answers_the_query(tenant: Tenant) -> None:
     assert await tenant.data(QUERY) == {"batches": {"totalCount": 0}}
 
 
+async def test_a_supabase_style_token_with_an_audience_and_a_role_is_accepted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    token = hs256(claims(tenant.user_id, aud="authenticated", role="authenticated"))
+
+    response = await post_graphql(client, QUERY, headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"batches": {"totalCount": 0}}}
+
+
 async def test_the_bearer_scheme_is_case_insensitive(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
