@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from db.engine import create_engine, session_factory
@@ -75,11 +76,30 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
             *rest_routes(),
         ],
-        middleware=[Middleware(ObservabilityMiddleware, observability=observability)],
+        middleware=[
+            Middleware(ObservabilityMiddleware, observability=observability),
+            *cross_origin_middleware(settings),
+        ],
         lifespan=lifespan,
     )
     app.state.observability = observability
     return app
+
+
+def cross_origin_middleware(settings: Settings) -> list[Middleware]:
+    """CORS for the configured origins only (none by default): bearer tokens, no cookies."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    ]
 
 
 def app_from_environment() -> Starlette:

@@ -55,6 +55,14 @@ class Settings(DatabaseSettings):
     shutdown_grace_seconds: float = 30.0
     """On SIGTERM, how long in-flight requests may run before the process exits anyway."""
 
+    cors_allowed_origins: str = ""
+    """Comma-separated origins whose browser pages may call the API (a front end served from
+    another origin, e.g. `https://dashboard.example.com`); empty: no cross-origin access."""
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
     @model_validator(mode="after")
     def _database_url_needs_jwt_secret(self) -> Settings:
         if self.database_url and self.jwt_secret is None:
