@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 from schemathesis.graphql import nodes
 
+from db.contacts import ContactSortField
 from schema import build_schema
 from tests.conftest import Tenant
 from tests.factories import Factory
@@ -44,17 +45,7 @@ ran: Counter[str] = Counter()
 outcomes: Counter[str] = Counter()
 
 CONTACT_STATUSES = ["PENDING", "QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED", "SKIPPED"]
-SORT_FIELDS = [
-    "CREATED_AT",
-    "NAME",
-    "PHONE_NUMBER",
-    "STATUS",
-    "PRIORITY",
-    "ATTEMPTS",
-    "LAST_ATTEMPT_AT",
-    "COMPLETED_AT",
-    "DURATION_SECONDS",
-]
+SORT_FIELDS = [field.name for field in ContactSortField]
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=60),
     st.sampled_from(

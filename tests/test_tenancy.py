@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from db.contacts import ContactSortField
 from db.models import CallLog
 from tests.conftest import Tenant
 from tests.factories import T0, Factory
@@ -185,17 +186,7 @@ CONTACT_ARGUMENTS: list[dict[str, Any]] = [
     {"filter": {"callStatus": "no_answer"}, "search": "Lee"},
     *(
         {"sort": [{"field": f, "direction": d}]}
-        for f in (
-            "CREATED_AT",
-            "NAME",
-            "PHONE_NUMBER",
-            "STATUS",
-            "PRIORITY",
-            "ATTEMPTS",
-            "LAST_ATTEMPT_AT",
-            "COMPLETED_AT",
-            "DURATION_SECONDS",
-        )
+        for f in (sort_field.name for sort_field in ContactSortField)
         for d in ("ASC", "DESC")
     ),
     {"sort": [{"field": "NAME"}, {"field": "STATUS", "direction": "DESC"}]},
