@@ -56,6 +56,14 @@ _LOG_COLUMNS = (
     "l.id AS log_id, l.call_status, l.duration_seconds, l.recording_url, l.created_at AS log_at"
 )
 
+_BATCH_SUMMARY = f"""SELECT {
+    SUMMARY_COLUMNS.replace("id, ", "id AS batch_id, ", 1)
+    .replace("name, ", "name AS batch_name, ", 1)
+    .replace("status, ", "status AS batch_status, ", 1)
+    .replace("created_at", "created_at AS batch_created_at")
+} FROM v_call_batch_summary WHERE id = $1"""
+"""The batch's summary row, its columns renamed apart from the contact columns beside it."""
+
 FLOOR_Q2 = f"""
 WITH page AS (
     SELECT {_PAGE_COLUMNS} FROM campaign_contacts c
@@ -63,13 +71,7 @@ WITH page AS (
 )
 SELECT c.*, {_LOG_COLUMNS}, s.*,
        (SELECT total_contacts FROM call_batch_counters WHERE batch_id = $1) AS total
-FROM page c CROSS JOIN (SELECT {
-    SUMMARY_COLUMNS.replace("id, ", "id AS batch_id, ", 1)
-    .replace("name, ", "name AS batch_name, ", 1)
-    .replace("status, ", "status AS batch_status, ", 1)
-    .replace("created_at", "created_at AS batch_created_at")
-}
-                        FROM v_call_batch_summary WHERE id = $1) s
+FROM page c CROSS JOIN ({_BATCH_SUMMARY}) s
 {_LOGS}
 """
 
@@ -93,13 +95,7 @@ WITH page AS (
 )
 SELECT c.*, {_LOG_COLUMNS}, s.*,
        (SELECT total_contacts FROM call_batch_counters WHERE batch_id = $1) AS total
-FROM page c CROSS JOIN (SELECT {
-    SUMMARY_COLUMNS.replace("id, ", "id AS batch_id, ", 1)
-    .replace("name, ", "name AS batch_name, ", 1)
-    .replace("status, ", "status AS batch_status, ", 1)
-    .replace("created_at", "created_at AS batch_created_at")
-}
-                        FROM v_call_batch_summary WHERE id = $1) s
+FROM page c CROSS JOIN ({_BATCH_SUMMARY}) s
 {_LOGS}
 """
 

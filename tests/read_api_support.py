@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.contacts import contact_name
 from db.models import CONTACT_STATUSES, PRIORITIES
 from tests.conftest import Tenant
-from tests.factories import T0
+from tests.factories import T0, Factory
 
 CONTACTS_QUERY = """
 query Contacts($id: ID!, $filter: ContactFilter, $search: String, $sort: [ContactSort!],
@@ -154,6 +154,16 @@ def contact_row(**values: Any) -> dict[str, Any]:
 
 def with_ids(rows: list[dict[str, Any]], ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     return [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)]
+
+
+async def batch_with_two_call_logs_each(tenant: Tenant, factory: Factory, size: int) -> uuid.UUID:
+    """A batch of `size` contacts, each with a "no-answer" then a "completed" call log."""
+    batch_id = await factory.batch(tenant.agency_id)
+    ids = await factory.contacts(batch_id, tenant.agency_id, [contact_row()] * size)
+    for contact_id in ids:
+        await factory.call_log(contact_id, tenant.agency_id, call_status="no-answer")
+        await factory.call_log(contact_id, tenant.agency_id, call_status="completed")
+    return batch_id
 
 
 class StatementLog:

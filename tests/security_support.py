@@ -5,14 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import JWT_SECRET
 
@@ -81,20 +77,3 @@ def log_text(caplog: pytest.LogCaptureFixture) -> str:
         if record.exc_info:
             lines.append(formatter.formatException(record.exc_info))
     return "\n".join(lines)
-
-
-@contextmanager
-def statements_on(connection: AsyncConnection) -> Iterator[list[str]]:
-    """Every SQL statement the test's connection runs inside the `with` block."""
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    sync = connection.sync_connection
-    assert sync is not None
-    event.listen(sync, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(sync, "before_cursor_execute", record)

@@ -17,7 +17,8 @@ from schema import build_schema
 from schema.limits import QueryLimits, estimated_cost, shape_errors
 from tests.conftest import Tenant
 from tests.factories import Factory
-from tests.security_support import assert_nothing_leaks, error_of, statements_on
+from tests.read_api_support import statements_on
+from tests.security_support import assert_nothing_leaks, error_of
 
 LIMITS = QueryLimits()
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -138,7 +139,7 @@ async def test_each_bomb_is_rejected_with_its_limit_before_any_sql_runs(
 ) -> None:
     query, variables, limit, says = BOMBS[case]
 
-    with statements_on(connection) as statements:
+    with statements_on(connection) as log:
         response = await tenant.post(query, variables)
 
     assert response.status_code == 200
@@ -147,7 +148,7 @@ async def test_each_bomb_is_rejected_with_its_limit_before_any_sql_runs(
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert error["extensions"]["limit"] == limit
     assert says in error["message"], error["message"]
-    assert not [s for s in statements if "call_batches" in s or "campaign_contacts" in s]
+    assert not [s for s in log.statements if "call_batches" in s or "campaign_contacts" in s]
     assert_nothing_leaks(response)
     assert (await tenant.data(HEALTHY_QUERY))["batches"]["totalCount"] == 0
 

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import Tenant
 from tests.factories import Factory
-from tests.read_api_support import contact_row, statements_on
+from tests.read_api_support import batch_with_two_call_logs_each, statements_on
 
 PAGE_WITH_CALL_LOGS = """
 query($id: ID!, $limit: Int) {
@@ -25,19 +23,10 @@ query($id: ID!, $limit: Int) {
 """
 
 
-async def _batch_with_logged_contacts(tenant: Tenant, factory: Factory, size: int) -> uuid.UUID:
-    batch_id = await factory.batch(tenant.agency_id)
-    ids = await factory.contacts(batch_id, tenant.agency_id, [contact_row()] * size)
-    for contact_id in ids:
-        await factory.call_log(contact_id, tenant.agency_id, call_status="no-answer")
-        await factory.call_log(contact_id, tenant.agency_id, call_status="completed")
-    return batch_id
-
-
 async def test_a_page_of_50_contacts_with_call_logs_runs_four_reading_statements(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 50)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 50)
 
     with statements_on(connection) as log:
         data = await tenant.data(PAGE_WITH_CALL_LOGS, {"id": str(batch_id), "limit": 50})
@@ -56,7 +45,7 @@ async def test_a_page_of_50_contacts_with_call_logs_runs_four_reading_statements
 async def test_the_statement_count_does_not_grow_with_the_page_size(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 60)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 60)
     counts = []
     for limit in (1, 10, 60):
         with statements_on(connection) as log:
@@ -69,7 +58,7 @@ async def test_the_statement_count_does_not_grow_with_the_page_size(
 async def test_selecting_only_nodes_runs_no_count(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 3)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 3)
 
     with statements_on(connection) as log:
         await tenant.data(
@@ -86,7 +75,7 @@ async def test_selecting_only_nodes_runs_no_count(
 async def test_selecting_only_total_count_reads_no_rows(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 3)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 3)
 
     with statements_on(connection) as log:
         data = await tenant.data(
@@ -104,7 +93,7 @@ async def test_selecting_only_total_count_reads_no_rows(
 async def test_total_count_and_pagination_together_share_one_count(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 3)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 3)
 
     with statements_on(connection) as log:
         await tenant.data(
@@ -121,7 +110,7 @@ async def test_total_count_and_pagination_together_share_one_count(
 async def test_a_cursor_page_counts_only_when_its_position_is_selected(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_logged_contacts(tenant, factory, 4)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 4)
     data = await tenant.data(
         "query($id: ID!) { batch(id: $id) { contacts(first: 1) { pageInfo { endCursor } } } }",
         {"id": str(batch_id)},

@@ -3,13 +3,11 @@ are not even ASCII refused as client input."""
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import Tenant
 from tests.factories import Factory
-from tests.read_api_support import contact_row, statements_on
+from tests.read_api_support import batch_with_two_call_logs_each, statements_on
 
 THROUGH_FRAGMENTS = """
 fragment Logs on Contact { callLogs { callStatus } }
@@ -25,19 +23,10 @@ query($id: ID!) {
 """
 
 
-async def _batch_with_two_logs_each(tenant: Tenant, factory: Factory, size: int) -> uuid.UUID:
-    batch_id = await factory.batch(tenant.agency_id)
-    ids = await factory.contacts(batch_id, tenant.agency_id, [contact_row()] * size)
-    for contact_id in ids:
-        await factory.call_log(contact_id, tenant.agency_id, call_status="no-answer")
-        await factory.call_log(contact_id, tenant.agency_id, call_status="completed")
-    return batch_id
-
-
 async def test_call_logs_selected_only_through_fragments_are_loaded_once_for_the_page(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_two_logs_each(tenant, factory, 4)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 4)
 
     with statements_on(connection) as log:
         data = await tenant.data(THROUGH_FRAGMENTS, {"id": str(batch_id)})
@@ -52,7 +41,7 @@ async def test_call_logs_selected_only_through_fragments_are_loaded_once_for_the
 async def test_contacts_without_call_logs_selected_read_no_call_logs(
     tenant: Tenant, factory: Factory, connection: AsyncConnection
 ) -> None:
-    batch_id = await _batch_with_two_logs_each(tenant, factory, 2)
+    batch_id = await batch_with_two_call_logs_each(tenant, factory, 2)
 
     with statements_on(connection) as log:
         data = await tenant.data(
