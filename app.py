@@ -25,6 +25,7 @@ from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
+from web.http_protocol import BoundedHttpProtocol, HttpLimits
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
 from web.rest import rest_routes
 from web.state import AppState
@@ -106,6 +107,7 @@ def app_from_environment() -> Starlette:
     """Factory for uvicorn workers: each reads the settings its parent put in the environment."""
     settings = load_settings()
     configure_logging(settings)
+    BoundedHttpProtocol.configure(HttpLimits.from_settings(settings))
     return create_app(settings)
 
 
@@ -176,10 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         print_welcome(settings, arguments.host, arguments.port)
         # Logging is ours (configure_logging; the access line comes from ObservabilityMiddleware).
         # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.
+        http_limits = HttpLimits.from_settings(settings)
+        BoundedHttpProtocol.configure(http_limits)
         server_options: dict[str, Any] = {
             "log_config": None,
             "access_log": False,
             "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+            **http_limits.server_options(),
         }
         if arguments.workers > 1:
             uvicorn.run(

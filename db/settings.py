@@ -44,6 +44,39 @@ class Settings(DatabaseSettings):
     db_statement_cache: bool = True
     """Set false behind PgBouncer in transaction pooling mode."""
 
+    request_deadline_seconds: float = 5.0
+    """The most a request's work may take, all its statements together (GraphQL and REST);
+    past it its statements are cancelled in PostgreSQL and it answers TIMEOUT (503)."""
+    request_body_timeout_seconds: float = 10.0
+    """How long a client may take to send its body (read whole before any database work)."""
+    max_body_bytes: int = 1024 * 1024
+    """Far above any real request (queries stop at 100,000 characters), far below a memory
+    problem."""
+    agency_concurrency: int | None = None
+    """Requests of one agency using the database at once, per worker; unset: a third of the
+    worker's pool (so at least two other agencies always find a connection)."""
+    agency_queue: int = 8
+    """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
+    agency_queue_wait_seconds: float = 1.0
+    """How long a request waits for its agency's slot before it is RATE_LIMITED (429)."""
+
+    http_max_header_bytes: int = 16 * 1024
+    """Request line and headers together; larger ones answer 431 without being buffered."""
+    http_max_headers: int = 100
+    http_header_timeout_seconds: float = 10.0
+    """How long a client may take to send its request line and headers."""
+    http_keep_alive_seconds: float = 5.0
+    """How long an idle keep-alive connection stays open."""
+    http_max_connections: int = 1000
+    """Open connections per worker; past it new requests answer 503."""
+
+    jwt_max_lifetime_seconds: int = 31 * 24 * 3600
+    """Tokens valid for longer than this (`exp` minus `iat`, or minus now) are refused."""
+    jwt_leeway_seconds: int = 30
+    """Clock skew tolerated on `exp`, `nbf` and `iat`."""
+    metrics_token: SecretStr | None = None
+    """When set, `/metrics` answers only `Authorization: Bearer <this token>`."""
+
     cursor_secret: SecretStr | None = None
     """Key for signing pagination cursors; defaults to a key derived from `jwt_secret`."""
 
@@ -72,12 +105,44 @@ class Settings(DatabaseSettings):
             )
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise SettingsError("JWT_SECRET must be at least 32 characters long (HS256 key)")
-        for name in ("db_pool_size", "db_statement_timeout_ms", "db_max_connections"):
+        for name in (
+            "db_pool_size",
+            "db_statement_timeout_ms",
+            "db_max_connections",
+            "agency_concurrency",
+            "max_body_bytes",
+            "http_max_header_bytes",
+            "http_max_headers",
+            "http_max_connections",
+        ):
             if (getattr(self, name) or 1) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        for name in (
+            "request_deadline_seconds",
+            "request_body_timeout_seconds",
+            "agency_queue_wait_seconds",
+            "http_header_timeout_seconds",
+            "http_keep_alive_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name.upper()} must be more than 0")
+        if self.agency_queue < 0 or self.jwt_leeway_seconds < 0:
+            raise SettingsError("AGENCY_QUEUE and JWT_LEEWAY_SECONDS may not be negative")
         if self.web_concurrency < 1:
             raise SettingsError("WEB_CONCURRENCY (--workers) must be at least 1")
         return self
+
+    @property
+    def request_statement_timeout_ms(self) -> int:
+        """The server-side bound on each statement of a request: never past its deadline."""
+        return min(self.db_statement_timeout_ms, round(self.request_deadline_seconds * 1000))
+
+    @property
+    def agency_slots(self) -> int:
+        """Concurrent database requests per agency in one worker (see `agency_concurrency`)."""
+        if self.agency_concurrency is not None:
+            return self.agency_concurrency
+        return max(1, sum(self.pool_limits) // 3)
 
     @property
     def pool_limits(self) -> tuple[int, int]:

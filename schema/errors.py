@@ -27,6 +27,8 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
     http_status: ClassVar[int] = 500
+    headers: dict[str, str] = {}
+    """HTTP headers the answer carries (`WWW-Authenticate`, `Retry-After`, `Allow`)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -45,6 +47,17 @@ class BadRequest(DomainError):
     http_status = 400
 
 
+class PayloadTooLarge(BadRequest):
+    http_status = 413
+
+
+class SlowRequestBody(BadRequest):
+    """The body did not arrive in time: refused before any database work (no transaction ever
+    waits for a client)."""
+
+    http_status = 408
+
+
 class NotFound(DomainError):
     code = "NOT_FOUND"
     http_status = 404
@@ -53,6 +66,7 @@ class NotFound(DomainError):
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
     http_status = 401
+    headers: dict[str, str] = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):
@@ -68,6 +82,22 @@ class ServiceUnavailable(DomainError):
 class StatementTimeout(DomainError):
     code = "TIMEOUT"
     http_status = 503
+
+
+class RequestTimeout(StatementTimeout):
+    """The request ran past its deadline; its statements were cancelled in PostgreSQL."""
+
+
+class RateLimited(DomainError):
+    """The caller's agency already uses its fair share of this worker's database work."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+        self.headers = {"Retry-After": str(retry_after_seconds)}
 
 
 UNAVAILABLE_CODES = frozenset({ServiceUnavailable.code, StatementTimeout.code})

@@ -85,7 +85,7 @@ BAD_TOKENS: dict[str, tuple[TokenFor, str]] = {
         "not a valid token",
     ),
     "RS256": (rs256_header, "not a valid token"),
-    "expired": (lambda u: hs256(claims(u, exp=NOW - timedelta(seconds=5))), "expired"),
+    "expired": (lambda u: hs256(claims(u, exp=NOW - timedelta(minutes=5))), "expired"),
     "without exp": (without_exp, "not a valid token"),
     "without sub": (lambda u: hs256(claims(u, sub=None)), "not a valid token"),
     "not yet valid": (lambda u: hs256(claims(u, nbf=NOW + timedelta(hours=1))), "valid"),

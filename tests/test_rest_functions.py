@@ -129,6 +129,9 @@ async def test_list_shows_only_the_callers_agency_and_never_deleted_batches(
         ({"limit": 0}, "limit must be between 1 and 100"),
         ({"limit": 101}, "limit must be between 1 and 100"),
         ({"limit": "ten"}, "limit must be an integer"),
+        ({"limit": "\uff15"}, "limit must be an integer"),
+        ({"limit": "5_0"}, "limit must be an integer"),
+        ({"offset": "\u0661"}, "offset must be an integer"),
         ({"offset": -1}, "offset must be at least 0"),
     ],
 )

@@ -40,40 +40,66 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def token_subject(token: str, secret: str) -> uuid.UUID:
+@dataclass(frozen=True)
+class TokenRules:
+    """How bearer tokens are checked (from the settings)."""
+
+    secret: str
+    max_lifetime_seconds: int = 31 * 24 * 3600
+    leeway_seconds: int = 30
+
+
+def token_subject(token: str, rules: TokenRules) -> uuid.UUID:
     try:
         # `aud` is not checked: issuers such as Supabase set one ("authenticated") and the
         # contract names none; the signature, `exp` and the user's existence decide.
         claims = jwt.decode(
             token,
-            secret,
+            rules.secret,
             algorithms=[ALGORITHM],
             options={"require": ["exp", "sub"], "verify_aud": False},
+            leeway=rules.leeway_seconds,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the bearer token has expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("the bearer token is not a valid token") from None
+    _check_lifetime(claims, rules)
     try:
         return uuid.UUID(str(claims["sub"]))
     except ValueError:
         raise Unauthenticated("the bearer token is not a valid token") from None
 
 
-async def authenticate(
-    authorization: str | None, secret: str, sessions: async_sessionmaker[Any]
-) -> Principal:
+def _check_lifetime(claims: dict[str, Any], rules: TokenRules) -> None:
+    """A token may not live longer than the maximum: counted from `iat` when it has one, else
+    from now (a stolen token with a far `exp` stays useful only that long)."""
+    expires = claims["exp"]
+    issued = claims.get("iat", datetime.now(UTC).timestamp())
+    if not isinstance(expires, int | float) or not isinstance(issued, int | float):
+        raise Unauthenticated("the bearer token is not a valid token")
+    if expires - issued > rules.max_lifetime_seconds + rules.leeway_seconds:
+        raise Unauthenticated(
+            "the bearer token lives longer than the maximum of "
+            f"{rules.max_lifetime_seconds} seconds; issue a shorter-lived token"
+        )
+
+
+def verified_user(authorization: str | None, rules: TokenRules) -> uuid.UUID:
+    """The user a request's bearer token names, checked without touching the database."""
+    return token_subject(bearer_token(authorization), rules)
+
+
+async def authenticate(user_id: uuid.UUID, sessions: async_sessionmaker[Any]) -> Principal:
     """The caller, looked up in a short transaction of its own."""
-    user_id = token_subject(bearer_token(authorization), secret)
     async with user_scope(sessions, user_id) as session:
         user = await get_user(session, user_id)
     return _principal(user)
 
 
-async def sign_in(authorization: str | None, secret: str, db: RequestDatabase) -> Principal:
+async def sign_in(user_id: uuid.UUID, db: RequestDatabase) -> Principal:
     """The caller, looked up in the request's own transaction, which is then scoped to the
     caller's agency (one transaction and connection per request, not two)."""
-    user_id = token_subject(bearer_token(authorization), secret)
     return _principal(await db.sign_in(user_id, get_user))
 
 

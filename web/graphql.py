@@ -1,4 +1,5 @@
-"""The `/graphql` endpoint: authenticate, open the request's database scope, run Strawberry."""
+"""The `/graphql` endpoint: read the body, check the token, then within the request's deadline
+and its agency's fair share open the request's database scope and run Strawberry."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from db.settings import Settings
 from db.tenancy import RequestDatabase
 from schema.context import Context
 from schema.errors import (
@@ -23,12 +25,21 @@ from schema.errors import (
     UNAVAILABLE_CODES,
     BadRequest,
     DomainError,
+    PayloadTooLarge,
     domain_error_for,
     error_body,
     masked_unless_coded,
 )
 from schema.pagination import CursorCodec
-from web.auth import authenticate, sign_in
+from web.auth import authenticate, sign_in, verified_user
+from web.request_guard import (
+    ClientDisconnected,
+    declared_length,
+    log_disconnect,
+    read_body,
+    replaying,
+    within_deadline,
+)
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
@@ -42,30 +53,6 @@ def _request_id(request: Request) -> str:
     return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-MAX_BODY_BYTES = 1024 * 1024
-"""Far above any real request (queries stop at 100,000 characters), far below a memory problem."""
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _bounded(receive: Receive, limit: int) -> Receive:
-    """`receive` that fails once the request body grows past `limit` bytes (chunked or not)."""
-    received = 0
-
-    async def bounded_receive() -> Any:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise _BodyTooLarge
-        return message
-
-    return bounded_receive
-
-
 def _wants_graphiql(request: Request) -> bool:
     return (
         request.method == "GET"
@@ -74,7 +61,22 @@ def _wants_graphiql(request: Request) -> bool:
     )
 
 
+async def request_body(scope: Scope, receive: Receive, settings: Settings) -> bytes:
+    """The whole body, bounded in size (413) and time (408) by the settings."""
+    length = declared_length(scope["headers"])
+    if length is not None and length > settings.max_body_bytes:
+        raise PayloadTooLarge(f"the request body is larger than {settings.max_body_bytes} bytes")
+    return await read_body(
+        receive,
+        max_bytes=settings.max_body_bytes,
+        within_seconds=settings.request_body_timeout_seconds,
+    )
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
+    """The database connection is taken only once the body is in and the token is valid, and
+    released before the answer is sent: neither a slow sender nor a slow reader holds one."""
+
     def __init__(self, schema: strawberry.Schema) -> None:
         super().__init__(schema, graphql_ide="graphiql")
 
@@ -82,69 +84,92 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if scope["type"] != "http":
             await Response(status_code=404)(scope, receive, send)
             return
-        request = Request(scope, _bounded(receive, MAX_BODY_BYTES))
+        request = Request(scope, receive)
         if _wants_graphiql(request):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         request_id = _request_id(request)
         state: AppState = request.app.state.app
-        authorization = request.headers.get("authorization")
-        timeout_ms = state.settings.db_statement_timeout_ms
-        db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
+        response: Response
         try:
+            if request.method == "POST":
+                body = await request_body(scope, receive, state.settings)
+                request = Request(scope, replaying(body, receive))
+            user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+            response = await within_deadline(
+                lambda: self._answer(request, request_id, state, user_id),
+                receive,
+                state.settings.request_deadline_seconds,
+            )
+        except ClientDisconnected:
+            log_disconnect(scope["path"], request_id)
+            return
+        except BadRequest as refused:
+            # The body may be partly unread: the connection cannot carry another request.
+            response = self._refusal(refused, request_id)
+            response.headers["Connection"] = "close"
+        except Exception as raised:
+            response = self._refusal(raised, request_id)
+        await response(scope, receive, send)
+
+    async def _answer(
+        self, request: Request, request_id: str, state: AppState, user_id: uuid.UUID
+    ) -> Response:
+        fair_share = state.fair_share
+        async with fair_share.slot(fair_share.lane_for(user_id)):
+            timeout_ms = state.settings.request_statement_timeout_ms
+            db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
             try:
                 if state.read_engine is state.engine:
-                    principal = await sign_in(authorization, state.jwt_secret, db)
+                    principal = await sign_in(user_id, db)
                 else:
                     # With a read replica the sign-in lookup stays on the primary (see
                     # docs/OPERATIONS.md): its own short transaction, then the request's scope.
-                    principal = await authenticate(authorization, state.jwt_secret, state.sessions)
+                    principal = await authenticate(user_id, state.sessions)
                     db = RequestDatabase(
                         state.read_sessions,
                         agency_id=principal.agency_id,
                         user_id=principal.user_id,
                         statement_timeout_ms=timeout_ms,
                     )
-            except Exception as raised:
-                await self._refuse(raised, request_id, scope, receive, send)
-                return
-            request.state.graphql_context = Context(
-                db=db,
-                user_id=principal.user_id,
-                agency_id=principal.agency_id,
-                request_id=request_id,
-                cursors=CursorCodec(state.cursor_key),
-            )
-            await self._respond(request, scope, receive, send)
-        finally:
-            await db.close()
+                fair_share.remember(principal.user_id, principal.agency_id)
+                request.state.graphql_context = Context(
+                    db=db,
+                    user_id=principal.user_id,
+                    agency_id=principal.agency_id,
+                    request_id=request_id,
+                    cursors=CursorCodec(state.cursor_key),
+                )
+                return await self._run(request)
+            finally:
+                await db.close()
 
     @staticmethod
-    async def _refuse(
-        raised: Exception, request_id: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    def _refusal(raised: Exception, request_id: str) -> Response:
         error = domain_error_for(raised)
         if error is None:
-            logger.error(
-                "unexpected error authenticating (request %s)", request_id, exc_info=raised
-            )
+            logger.error("unexpected error (request %s)", request_id, exc_info=raised)
             error = DomainError(INTERNAL_MESSAGE)
-        refusal = JSONResponse(error_body(error, request_id), status_code=error.http_status)
-        await refusal(scope, receive, send)
+        return JSONResponse(
+            error_body(error, request_id), status_code=error.http_status, headers=error.headers
+        )
 
-    async def _respond(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _run(self, request: Request) -> Response:
         """Strawberry's handling, its plain-text refusals (not JSON, no query) as GraphQL bodies."""
-        response: Response
         try:
-            response = await self.run(request)
+            return await self.run(request)
         except HTTPException as refused:
-            response = JSONResponse(
+            return JSONResponse(
                 error_body(BadRequest(refused.reason)), status_code=refused.status_code
             )
-        except _BodyTooLarge:
-            too_large = BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
-            response = JSONResponse(error_body(too_large), status_code=413)
-        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson refuses what `json` accepts but PostgreSQL cannot store (lone surrogates) and
+        stops at a nesting depth of 1024 where `json` raises RecursionError."""
+        decoded = orjson.loads(data)
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object with a 'query' string")
+        return decoded
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from db.settings import Settings
+from web.auth import TokenRules
+from web.fair_share import FairShare
 
 
 @dataclass
@@ -23,11 +25,28 @@ class AppState:
     """Sessions on the primary."""
     read_sessions: async_sessionmaker[Any]
     """Sessions for read-only requests: the replica when one is configured, else the primary."""
+    fair_share: FairShare = field(init=False)
+    """Admission per agency for this worker's database work."""
+
+    def __post_init__(self) -> None:
+        self.fair_share = FairShare(
+            self.settings.agency_slots,
+            self.settings.agency_queue,
+            self.settings.agency_queue_wait_seconds,
+        )
 
     @property
     def jwt_secret(self) -> str:
         assert self.settings.jwt_secret is not None
         return self.settings.jwt_secret.get_secret_value()
+
+    @property
+    def token_rules(self) -> TokenRules:
+        return TokenRules(
+            self.jwt_secret,
+            self.settings.jwt_max_lifetime_seconds,
+            self.settings.jwt_leeway_seconds,
+        )
 
     @property
     def cursor_key(self) -> bytes:

@@ -13,14 +13,14 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from db.tenancy import RequestDatabase
 from schema.errors import DomainError, domain_error_for
-from web.auth import Principal, authenticate
+from web.auth import Principal, authenticate, verified_user
+from web.request_guard import ClientDisconnected, log_disconnect, within_deadline
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.rest")
@@ -32,7 +32,7 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 class MethodNotAllowed(DomainError):
     code = "METHOD_NOT_ALLOWED"
     http_status = 405
-    headers: ClassVar[dict[str, str]] = {"Allow": "GET"}
+    headers: dict[str, str] = {"Allow": "GET"}
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,36 @@ async def _answer(
     if request.method != "GET":
         return render_error(MethodNotAllowed(f"{request.method} is not allowed here; use GET"))
     state: AppState = request.app.state.app
-    db: RequestDatabase | None = None
     try:
-        principal = await authenticate(
-            request.headers.get("authorization"), state.jwt_secret, state.sessions
+        user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+        return await within_deadline(
+            lambda: _within_share(request, request_id, handler, state, user_id),
+            request.receive,
+            state.settings.request_deadline_seconds,
         )
+    except ClientDisconnected:
+        log_disconnect(request.url.path, request_id)
+        return Response(status_code=499)
+    except Exception as raised:
+        return render_error(_classified(raised, request_id))
+
+
+async def _within_share(
+    request: Request, request_id: str, handler: Handler, state: AppState, user_id: uuid.UUID
+) -> Response:
+    fair_share = state.fair_share
+    async with fair_share.slot(fair_share.lane_for(user_id)):
+        principal = await authenticate(user_id, state.sessions)
+        fair_share.remember(principal.user_id, principal.agency_id)
         db = RequestDatabase(
             state.read_sessions,
             agency_id=principal.agency_id,
             user_id=principal.user_id,
-            statement_timeout_ms=state.settings.db_statement_timeout_ms,
+            statement_timeout_ms=state.settings.request_statement_timeout_ms,
         )
-        return await handler(RestCall(request, principal, db, request_id))
-    except Exception as raised:
-        return render_error(_classified(raised, request_id))
-    finally:
-        if db is not None:
+        try:
+            return await handler(RestCall(request, principal, db, request_id))
+        finally:
             await _close(db, request_id)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from schema.errors import DomainError, Unauthenticated
+from schema.errors import DomainError
 
 
 def json_response(
@@ -24,14 +24,6 @@ def json_response(
     return Response(
         orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json"
     )
-
-
-def _error_headers(error: DomainError) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if isinstance(error, Unauthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
-    headers.update(getattr(error, "headers", {}))
-    return headers
 
 
 def weya_timestamp(value: datetime | None) -> str | None:
@@ -56,7 +48,7 @@ def weya_error(failure: str, error: DomainError) -> Response:
         "errorMessage": error.message,
         "data": None,
     }
-    return json_response(body, error.http_status, _error_headers(error))
+    return json_response(body, error.http_status, error.headers)
 
 
 def function_timestamp(value: datetime | None) -> str | None:
@@ -78,4 +70,4 @@ def function_value(value: Any) -> Any:
 
 def function_error(error: DomainError) -> Response:
     body = {"error": error.message, "code": error.code}
-    return json_response(body, error.http_status, _error_headers(error))
+    return json_response(body, error.http_status, error.headers)

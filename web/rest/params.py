@@ -5,6 +5,7 @@ An empty value (`?page=`) counts as absent, as it did for the Express and Deno h
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from starlette.datastructures import QueryParams
@@ -12,6 +13,8 @@ from starlette.datastructures import QueryParams
 from schema.errors import BadUserInput, describe
 
 INT32_MAX = 2**31 - 1
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+"""What `int()` accepts minus its leniencies: other scripts' digits ("５") and underscores."""
 
 
 def text(params: QueryParams, name: str) -> str | None:
@@ -24,10 +27,10 @@ def integer(params: QueryParams, name: str) -> int | None:
     value = text(params, name)
     if value is None:
         return None
-    try:
-        number = int(value.strip(), 10)
-    except ValueError:
-        raise BadUserInput(f"{name} must be an integer, got {describe(value)}") from None
+    stripped = value.strip()
+    if not _ASCII_INTEGER.fullmatch(stripped):
+        raise BadUserInput(f"{name} must be an integer, got {describe(value)}")
+    number = int(stripped, 10)
     if abs(number) > INT32_MAX:
         raise BadUserInput(f"{name} must be at most {INT32_MAX}, got {describe(value)}")
     return number

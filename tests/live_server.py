@@ -1,0 +1,67 @@
+"""The app under a real uvicorn server in the test's own event loop, for what only a socket
+shows: headers arriving slowly, clients hanging up, bodies dribbling in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from app import create_app
+from db.settings import Settings
+from tests.ops_support import free_port
+from web.http_protocol import BoundedHttpProtocol, HttpLimits
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(self.host, self.port)
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    limits = HttpLimits.from_settings(settings)
+    BoundedHttpProtocol.configure(limits)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        **limits.server_options(),
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.02)
+        yield LiveServer("127.0.0.1", port)
+    finally:
+        server.should_exit = True
+        await serving
+        BoundedHttpProtocol.configure(HttpLimits())
+
+
+async def read_response(reader: asyncio.StreamReader, within_seconds: float = 10) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    async with asyncio.timeout(within_seconds):
+        return await reader.read()
+
+
+def status_of(raw: bytes) -> int:
+    return int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else 0

@@ -1,0 +1,177 @@
+"""uvicorn's httptools protocol with the HTTP limits it lacks.
+
+uvicorn bounds keep-alive idleness and open connections (`timeout_keep_alive`,
+`limit_concurrency`, set from the settings in `server_options`), but with httptools it reads
+request headers without any bound: a client could send megabytes of unfinished headers, or
+thousands of headers, or dribble them forever. This protocol refuses, before the app sees the
+request:
+- a request line and headers larger than `max_header_bytes` (431): counted while they arrive, so
+  an unfinished header never grows past the bound plus one network read;
+- more than `max_headers` headers (431);
+- headers not complete within `header_timeout_seconds` of the connection opening or of the
+  request's first byte (408), and a connection that sends nothing at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from db.settings import Settings
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    header_timeout_seconds: float = 10.0
+    keep_alive_seconds: float = 5.0
+    max_connections: int = 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpLimits:
+        return cls(
+            max_header_bytes=settings.http_max_header_bytes,
+            max_headers=settings.http_max_headers,
+            header_timeout_seconds=settings.http_header_timeout_seconds,
+            keep_alive_seconds=settings.http_keep_alive_seconds,
+            max_connections=settings.http_max_connections,
+        )
+
+    def server_options(self) -> dict[str, Any]:
+        """uvicorn's own settings for what it does bound."""
+        return {
+            "http": BoundedHttpProtocol,
+            "timeout_keep_alive": self.keep_alive_seconds,
+            "limit_concurrency": self.max_connections,
+        }
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: bytes) -> None:
+        self.status = status
+        self.reason = reason
+
+
+LINGER_SECONDS = 2.0
+
+_REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    limits: ClassVar[HttpLimits] = HttpLimits()
+    """Set once per process by `configure` (each worker process configures its own)."""
+
+    @classmethod
+    def configure(cls, limits: HttpLimits) -> None:
+        cls.limits = limits
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._awaiting_headers = True
+        self._header_bytes = 0
+        self._header_count = 0
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """uvicorn's own, but a limit raised in a parser callback answers its status."""
+        if self._refused:
+            return
+        self._unset_keepalive_if_required()
+        if self._awaiting_headers:
+            self._header_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            if isinstance(error.__context__, _Refused):
+                self._refuse(error.__context__.status, error.__context__.reason)
+            else:
+                self._invalid()
+            return
+        except httptools.HttpParserError:
+            self._invalid()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._awaiting_headers and self._header_bytes > self.limits.max_header_bytes:
+            self._refuse(431, b"the request line and headers are too large")
+
+    def _invalid(self) -> None:
+        message = "Invalid HTTP request received."
+        self.logger.warning(message)
+        self.send_400_response(message)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._awaiting_headers = True
+        self._header_count = 0
+        if self._header_timer is None:
+            self._arm_header_timer()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > self.limits.max_headers:
+            raise _Refused(431, f"more than {self.limits.max_headers} headers".encode())
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_headers = False
+        self._header_bytes = 0
+        self._disarm_header_timer()
+        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+        if size > self.limits.max_header_bytes:
+            raise _Refused(431, b"the request line and headers are too large")
+        super().on_headers_complete()
+
+    def _arm_header_timer(self) -> None:
+        self._header_timer = self.loop.call_later(
+            self.limits.header_timeout_seconds, self._headers_too_slow
+        )
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self._awaiting_headers and not self.transport.is_closing():
+            self._refuse(408, b"the request headers did not arrive in time")
+
+    def _refuse(self, status: int, message: bytes) -> None:
+        self._disarm_header_timer()
+        if self.transport.is_closing() or self._refused:
+            return
+        self.logger.info("refused a request: %s", message.decode())
+        body = b'{"errors":[{"message":"%s","extensions":{"code":"BAD_REQUEST"}}]}' % message
+        head = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status])
+        head += b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body)
+        head += b"connection: close\r\n\r\n"
+        self.transport.write(head + body)
+        self._refused = True
+        # A lingering close, as web servers do: closing with the client's unread data in the
+        # socket would reset the connection and the client might never read the refusal. So
+        # the answer is followed by end-of-file, and what still arrives is discarded until
+        # the client closes or a short grace ends.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()
