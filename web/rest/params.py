@@ -14,7 +14,7 @@ from schema.errors import BadUserInput, describe
 
 INT32_MAX = 2**31 - 1
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
-"""What `int()` accepts minus its leniencies: other scripts' digits ("５") and underscores."""
+"""What `int()` accepts minus its leniencies: digits of other scripts (fullwidth, Arabic-Indic) and underscores."""
 
 
 def text(params: QueryParams, name: str) -> str | None:
