@@ -12,6 +12,7 @@ from sqlalchemy import Row
 
 from db import contacts as contact_queries
 from schema.inputs import ContactFilter, ContactSort, contact_sort, filter_text, search_term
+from schema.limits.list_sizes import PAGE_ITEMS, Paged, list_size
 from schema.pagination import CONTACT_LIMITS, ListSlice, list_binding, parse_window
 from schema.types import (
     BatchStatus,
@@ -54,7 +55,10 @@ class Batch:
     def from_row(cls, row: Row[Any]) -> Batch:
         return cls(**batch_fields(row))
 
-    @strawberry.field(description="Contacts of this batch, created_at ascending by default.")
+    @strawberry.field(
+        description="Contacts of this batch, created_at ascending by default.",
+        metadata=list_size(Paged(CONTACT_LIMITS)),
+    )
     async def contacts(
         self,
         info: strawberry.Info,
@@ -127,12 +131,12 @@ class BatchEdge:
 class BatchConnection:
     slice: strawberry.Private[ListSlice[Row[Any]]]
 
-    @strawberry.field
+    @strawberry.field(metadata=list_size(PAGE_ITEMS))
     async def edges(self) -> list[BatchEdge]:
         rows = await self.slice.rows()
         return [BatchEdge(cursor=self.slice.cursor_of(r), node=Batch.from_row(r)) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(metadata=list_size(PAGE_ITEMS))
     async def nodes(self) -> list[Batch]:
         return [Batch.from_row(r) for r in await self.slice.rows()]
 

@@ -12,6 +12,7 @@ from db import batches as batch_queries
 from schema.batch import Batch, BatchConnection
 from schema.errors import NotFound
 from schema.inputs import parse_id, search_term
+from schema.limits.list_sizes import Paged, list_size
 from schema.pagination import BATCH_LIMITS, ListSlice, list_binding, parse_window
 from schema.types import BatchStatus
 
@@ -24,7 +25,8 @@ class Query:
         description=(
             "Batches of the caller's agency, newest first. Offset mode: page (1-based) or offset, plus limit. "
             "Cursor mode: first + after."
-        )
+        ),
+        metadata=list_size(Paged(BATCH_LIMITS)),
     )
     async def batches(
         self,

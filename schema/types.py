@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from db import contacts as contact_queries
 from db.models import CallLog as CallLogRow
 from db.models import CampaignContact
+from schema.limits.list_sizes import PAGE_ITEMS, PerParent, list_size
 from schema.pagination import ListSlice
 
 
@@ -139,7 +140,10 @@ class Contact:
     contact_id: strawberry.Private[uuid.UUID]
     call_log_rows: strawberry.Private[Sequence[CallLogRow]] = ()
 
-    @strawberry.field(description="Call attempts, oldest first (the seed's phoneLogs).")
+    @strawberry.field(
+        description="Call attempts, oldest first (the seed's phoneLogs).",
+        metadata=list_size(PerParent(lambda limits: limits.call_logs_per_contact)),
+    )
     def call_logs(self) -> list[CallLog]:
         return [CallLog.from_row(row) for row in self.call_log_rows]
 
@@ -206,7 +210,7 @@ class ContactEdge:
 class ContactConnection:
     slice: strawberry.Private[ListSlice[contact_queries.ContactRow]]
 
-    @strawberry.field
+    @strawberry.field(metadata=list_size(PAGE_ITEMS))
     async def edges(self, info: strawberry.Info) -> list[ContactEdge]:
         rows = await self.slice.rows()
         contacts = await page_contacts(info, rows)
@@ -215,7 +219,7 @@ class ContactConnection:
             for r, contact in zip(rows, contacts, strict=True)
         ]
 
-    @strawberry.field
+    @strawberry.field(metadata=list_size(PAGE_ITEMS))
     async def nodes(self, info: strawberry.Info) -> list[Contact]:
         return await page_contacts(info, await self.slice.rows())
 
