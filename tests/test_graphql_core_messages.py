@@ -15,24 +15,20 @@ from schema.limits.parse import PARSE_LIMITS
 SHARED_FRAGMENT = "query A { ...F } query B { ...F } fragment F on Query { batches { totalCount } }"
 
 
-def test_the_parser_token_limit_message_is_the_one_limits_reword() -> None:
+@pytest.mark.parametrize(
+    ("index", "limit", "options"),
+    [(0, "tokens", {"max_tokens": 3}), (1, "sourceLength", {"max_source_length": 5})],
+)
+def test_the_parser_limit_messages_are_the_ones_limits_reword(
+    index: int, limit: str, options: dict[str, int]
+) -> None:
     with pytest.raises(GraphQLError) as raised:
-        parse("{ a b c d e f }", max_tokens=3)
-    pattern, limit = PARSE_LIMITS[0]
-    assert limit == "tokens"
+        parse("{ batches { totalCount } }", **options)  # type: ignore[arg-type]
+    pattern, named = PARSE_LIMITS[index]
+    assert named == limit
     match = pattern.search(raised.value.message)
     assert match is not None, raised.value.message
-    assert match.group(1) == "3"
-
-
-def test_the_parser_source_length_message_is_the_one_limits_reword() -> None:
-    with pytest.raises(GraphQLError) as raised:
-        parse("{ batches { totalCount } }", max_source_length=5)
-    pattern, limit = PARSE_LIMITS[1]
-    assert limit == "sourceLength"
-    match = pattern.search(raised.value.message)
-    assert match is not None, raised.value.message
-    assert match.group(1) == "5"
+    assert int(match.group(1)) == next(iter(options.values()))
 
 
 def test_the_validation_budget_message_is_the_one_limits_recognise(
