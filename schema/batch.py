@@ -10,10 +10,12 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from core.arguments import filter_text, search_term
+from core.pagination import CONTACT_LIMITS, parse_window
 from db import contacts as contact_queries
-from schema.inputs import ContactFilter, ContactSort, contact_sort, filter_text, search_term
+from schema.inputs import ContactFilter, ContactSort, contact_sort
 from schema.limits.list_sizes import PAGE_ITEMS, Paged, list_size
-from schema.pagination import CONTACT_LIMITS, ListSlice, list_binding, parse_window
+from schema.pagination import ListSlice, list_binding
 from schema.types import (
     BatchStatus,
     ContactConnection,

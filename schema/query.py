@@ -8,12 +8,13 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from core.arguments import parse_id, search_term
+from core.errors import NotFound
+from core.pagination import BATCH_LIMITS, parse_window
 from db import batches as batch_queries
 from schema.batch import Batch, BatchConnection
-from schema.errors import NotFound
-from schema.inputs import parse_id, search_term
 from schema.limits.list_sizes import Paged, list_size
-from schema.pagination import BATCH_LIMITS, ListSlice, list_binding, parse_window
+from schema.pagination import ListSlice, list_binding
 from schema.types import BatchStatus
 
 BATCH_NOT_FOUND = "batch not found"

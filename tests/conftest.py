@@ -16,8 +16,8 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from app import create_app
+from core.settings import Settings
 from db.engine import create_engine
-from db.settings import Settings
 from migrations import alembic_config
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory

@@ -7,9 +7,9 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLList, GraphQLObjectType, GraphQLSchema, get_nullable_type
 
+from core.pagination import BATCH_LIMITS, CONTACT_LIMITS
 from schema import build_schema
 from schema.limits.list_sizes import PAGE_ITEMS, Paged, PerParent, declared_size
-from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS
 
 
 def undeclared_list_fields(schema: GraphQLSchema) -> list[str]:

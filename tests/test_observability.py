@@ -9,7 +9,7 @@ import uuid
 import orjson
 import pytest
 
-from db.settings import Settings
+from core.settings import Settings
 from tests.conftest import Tenant, token_for
 from tests.ops_support import running_app
 from web.graphql_operation import graphql_operation_name

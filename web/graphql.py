@@ -15,13 +15,11 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError
 from db.tenancy import RequestDatabase
 from schema.context import Context
 from schema.errors import (
     INTERNAL_MESSAGE,
-    UNAVAILABLE_CODES,
-    BadRequest,
-    DomainError,
     domain_error_for,
     error_body,
     masked_unless_coded,

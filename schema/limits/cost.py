@@ -33,10 +33,10 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, Limits
 from schema.limits.bounds import QueryLimits, limit_error
 from schema.limits.list_sizes import declared_size
 from schema.limits.shape import fragments_of
-from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS, Limits
 
 
 class CostEstimate:

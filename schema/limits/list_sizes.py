@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from graphql import FieldNode, GraphQLField
 
+from core.pagination import Limits
 from schema.limits.bounds import QueryLimits
-from schema.pagination import Limits
 
 if TYPE_CHECKING:
     from schema.limits.cost import CostEstimate

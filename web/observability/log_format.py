@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from db.settings import Settings
+from core.settings import Settings
 from web.request_record import current_request_id
 
 _STANDARD_RECORD_FIELDS = frozenset(

@@ -11,8 +11,8 @@ from prometheus_client import generate_latest as render_metrics
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.settings import Settings
 from db.engine import StatementWatch
-from db.settings import Settings
 from web.observability.exchange import Exchange
 from web.observability.metrics import Metrics
 from web.request_record import current_request

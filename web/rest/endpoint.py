@@ -16,8 +16,9 @@ from typing import ClassVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.errors import DomainError
 from db.tenancy import RequestDatabase
-from schema.errors import DomainError, domain_error_for
+from schema.errors import domain_error_for
 from web.auth import Principal, authenticate
 from web.request_record import REQUEST_ID_HEADER, new_request_id, sane_request_id
 from web.state import AppState

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from schema.errors import DomainError, Unauthenticated
+from core.errors import DomainError, Unauthenticated
 
 
 def json_response(

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import Row
 from starlette.responses import Response
 
+from core.arguments import parse_id
+from core.errors import BadUserInput, NotFound
+from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_window
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES, CONTACT_STATUSES, CampaignContact, batch_summary
-from schema.errors import BadUserInput, NotFound
-from schema.inputs import parse_id
-from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_window
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import function_value, json_response
 from web.rest.params import integer, no_cursor, one_of, renamed, text

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.pagination import BATCH_LIMITS, CONTACT_LIMITS
 from db.models import BATCH_STATUSES, CONTACT_STATUSES
-from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS
 from web.rest import weya
 from web.rest.envelopes import json_response
 from web.rest.queue_status import QUEUE_STATUS_BY_STATUS

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from starlette.datastructures import QueryParams
 
-from schema.errors import BadUserInput, describe
+from core.errors import BadUserInput, describe
 
 INT32_MAX = 2**31 - 1
 
@@ -46,7 +46,7 @@ def no_cursor(cursor: str) -> NoReturn:
 
 def renamed(error: BadUserInput, names: dict[str, str]) -> BadUserInput:
     """`error` speaking of the REST parameter names (`contact_limit`) instead of the shared
-    paging names (`limit`) that `schema.pagination` uses in its messages."""
+    paging names (`limit`) that `core.pagination` uses in its messages."""
     for shared, own in names.items():
         if error.message.startswith(f"{shared} "):
             return BadUserInput(own + error.message[len(shared) :])

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import Row
 from starlette.responses import Response
 
+from core.arguments import filter_text, parse_id, search_term
+from core.errors import BadUserInput, DomainError, Forbidden, NotFound, describe
+from core.pagination import Limits, offset_maths, parse_window
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import CONTACT_STATUSES, CallLog, CampaignContact
-from schema.errors import BadUserInput, DomainError, Forbidden, NotFound, describe
-from schema.inputs import filter_text, parse_id, search_term
-from schema.pagination import Limits, offset_maths, parse_window
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_error, weya_success, weya_timestamp
 from web.rest.params import integer, no_cursor, text
