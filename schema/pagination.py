@@ -18,13 +18,18 @@ import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.errors import BadUserInput
-from core.pagination import OffsetMaths, Window, offset_maths
+from core.pagination import Limits, OffsetMaths, Window, offset_maths, parse_window
+from db.tenancy import RequestDatabase
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 def list_binding(kind: str, **parts: Any) -> str:
@@ -154,3 +159,61 @@ class ListSlice(Generic[T]):
     async def pagination(self) -> OffsetMaths:
         offset = await self.offset()
         return offset_maths(await self.total(), offset, self.window.limit)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The paging of one list: its cursors are bound to it (`list_binding`: which list, sort and
+    filter) and carry `arity` sort values, so a cursor of another list is refused."""
+
+    cursors: CursorCodec
+    binding: str
+    arity: int
+
+    def window(
+        self,
+        limits: Limits,
+        *,
+        page: int | None,
+        offset: int | None,
+        limit: int | None,
+        first: int | None,
+        after: str | None,
+    ) -> Window:
+        """The list field's paging arguments checked and turned into a `Window`."""
+        return parse_window(
+            limits,
+            page=page,
+            offset=offset,
+            limit=limit,
+            first=first,
+            after=after,
+            decode_after=lambda cursor: self.cursors.decode(cursor, self.binding, self.arity),
+        )
+
+    def cursor(self, sort_values: Sequence[Any]) -> str:
+        return self.cursors.encode(self.binding, sort_values)
+
+
+def list_slice(
+    db: RequestDatabase,
+    window: Window,
+    *,
+    fetch: Callable[[AsyncSession, int], Awaitable[Sequence[Row]]],
+    count: Callable[[AsyncSession, tuple[Any, ...] | None], Awaitable[int]],
+    cursor_of: Callable[[Row], str],
+) -> ListSlice[Row]:
+    """The `ListSlice` of a list whose query functions take the request's session: `fetch(session,
+    size)` (rows of `window`), `count(session, after)` (rows of the list, or after a cursor's)."""
+
+    async def fetch_rows(size: int) -> Sequence[Row]:
+        async with db.session() as session:
+            return await fetch(session, size)
+
+    async def count_rows(after: tuple[Any, ...] | None = None) -> int:
+        async with db.session() as session:
+            return await count(session, after)
+
+    return ListSlice(
+        window, fetch=fetch_rows, count=count_rows, count_after=count_rows, cursor_of=cursor_of
+    )
