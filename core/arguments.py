@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from core.errors import BadUserInput, describe
 
@@ -34,3 +35,18 @@ def filter_text(name: str, value: str | None) -> str | None:
     if value is not None and (len(value) > SEARCH_MAX_LENGTH or "\x00" in value):
         raise BadUserInput(f"{name} must be at most {SEARCH_MAX_LENGTH} characters, without NUL")
     return value
+
+
+@dataclass(frozen=True)
+class ContactFilterText:
+    """The free-text fields of a contact filter, checked on creation: the one place that knows
+    which fields are text (the GraphQL `ContactFilter` and the REST `filter` parameter use it)."""
+
+    outcome: str | None = None
+    priority: str | None = None
+    call_status: str | None = None
+
+    def __post_init__(self) -> None:
+        filter_text("filter.outcome", self.outcome)
+        filter_text("filter.priority", self.priority)
+        filter_text("filter.callStatus", self.call_status)

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
-from core.arguments import filter_text, search_term
+from core.arguments import search_term
 from core.pagination import CONTACT_LIMITS
 from db import contacts as contact_queries
 from schema.connection import Connection, connection
@@ -98,10 +98,6 @@ class Batch:
     ) -> Connection[Contact]:
         context = info.context
         term = search_term(search)
-        if filter is not None:
-            filter_text("filter.outcome", filter.outcome)
-            filter_text("filter.priority", filter.priority)
-            filter_text("filter.callStatus", filter.call_status)
         query_filter = (filter or ContactFilter()).to_query(term)
         order = contact_sort(sort)
         binding = list_binding(

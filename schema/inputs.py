@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from core.arguments import ContactFilterText
 from core.errors import BadUserInput
 from db import contacts as contact_queries
 from schema.types import ContactSortField, ContactStatus, SortDirection
@@ -28,15 +29,17 @@ class ContactFilter:
     )
 
     def to_query(self, search: str | None) -> contact_queries.ContactFilter:
+        """The `db` filter, its text fields checked (`ContactFilterText`)."""
+        text = ContactFilterText(self.outcome, self.priority, self.call_status)
         return contact_queries.ContactFilter(
             status=self.status.value if self.status else None,
             status_in=tuple(sorted({s.value for s in self.status_in}))
             if self.status_in is not None
             else None,
-            outcome=self.outcome,
-            priority=self.priority,
+            outcome=text.outcome,
+            priority=text.priority,
             do_not_call=self.do_not_call,
-            call_status=self.call_status,
+            call_status=text.call_status,
             search=search,
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row
 from starlette.responses import Response
 
-from core.arguments import filter_text, parse_id, search_term
+from core.arguments import ContactFilterText, filter_text, parse_id, search_term
 from core.errors import BadUserInput, DomainError, Forbidden, NotFound, describe
 from core.pagination import Limits, offset_maths, parse_window
 from db import batches as batch_queries
@@ -214,22 +214,28 @@ def parse_filter(raw: str | None, search: str | None) -> contact_queries.Contact
             f"filter has unknown field(s) {', '.join(describe(k) for k in unknown)}; "
             f"allowed: {', '.join(FILTER_KEYS)}"
         )
+    status = filter_text("filter.status", _string(value, "status"))
     status_in = _string_list(value, "statusIn")
-    for status in [_string(value, "status"), *(status_in or ())]:
-        if status is not None and status not in CONTACT_STATUSES:
+    for named in [status, *(status_in or ())]:
+        if named is not None and named not in CONTACT_STATUSES:
             raise BadUserInput(
-                f"filter status must be one of {', '.join(CONTACT_STATUSES)}; got {describe(status)}"
+                f"filter status must be one of {', '.join(CONTACT_STATUSES)}; got {describe(named)}"
             )
     do_not_call = value.get("doNotCall")
     if do_not_call is not None and not isinstance(do_not_call, bool):
         raise BadUserInput("filter.doNotCall must be true or false")
-    return contact_queries.ContactFilter(
-        status=_string(value, "status"),
-        status_in=status_in,
+    text = ContactFilterText(
         outcome=_string(value, "outcome"),
         priority=_string(value, "priority"),
-        do_not_call=do_not_call,
         call_status=_string(value, "callStatus"),
+    )
+    return contact_queries.ContactFilter(
+        status=status,
+        status_in=status_in,
+        outcome=text.outcome,
+        priority=text.priority,
+        do_not_call=do_not_call,
+        call_status=text.call_status,
         search=search,
     )
 
@@ -238,7 +244,7 @@ def _string(value: dict[str, Any], key: str) -> str | None:
     item = value.get(key)
     if item is not None and not isinstance(item, str):
         raise BadUserInput(f"filter.{key} must be a string")
-    return filter_text(f"filter.{key}", item)
+    return item
 
 
 def _string_list(value: dict[str, Any], key: str) -> tuple[str, ...] | None:
