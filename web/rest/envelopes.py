@@ -16,6 +16,7 @@ import orjson
 from starlette.responses import Response
 
 from core.errors import DomainError, Unauthenticated
+from web.rest.spec import INTEGER, STRING, Schema, SpecPart, object_schema
 
 
 def json_response(
@@ -79,3 +80,49 @@ def function_value(value: Any) -> Any:
 def function_error(error: DomainError) -> Response:
     body = {"error": error.message, "code": error.code}
     return json_response(body, error.http_status, _error_headers(error))
+
+
+def weya_envelope_schema(data: Schema) -> Schema:
+    """The schema of `weya_success`'s envelope around `data`."""
+    return object_schema(
+        {
+            "message": STRING,
+            "status": {"const": True},
+            "code": {"const": 200},
+            "errorMessage": {"const": ""},
+            "data": data,
+        }
+    )
+
+
+WEYA_ERROR_OPENAPI = SpecPart(
+    paths={},
+    schemas={
+        "WeyaError": object_schema(
+            {
+                "message": STRING,
+                "status": {"const": False},
+                "code": INTEGER,
+                "errorMessage": STRING,
+                "data": {"type": "null"},
+            }
+        ),
+    },
+)
+"""The schema of `weya_error`'s body."""
+
+FUNCTION_ERROR_OPENAPI = SpecPart(
+    paths={},
+    schemas={
+        "FunctionError": object_schema(
+            {
+                "error": STRING,
+                "code": {
+                    "type": "string",
+                    "description": "The GraphQL error code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, SERVICE_UNAVAILABLE, TIMEOUT or INTERNAL_SERVER_ERROR.",
+                },
+            }
+        ),
+    },
+)
+"""The schema of `function_error`'s body."""
