@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Tenant, token_for
 from tests.factories import Factory
+from tests.tenant import Tenant, token_for
 
 
 async def rest_get(tenant: Tenant, url: str, **params: Any) -> httpx.Response:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import JWT_SECRET
+from tests.tenant import JWT_SECRET
 
 FORBIDDEN_IN_RESPONSES = (
     JWT_SECRET,

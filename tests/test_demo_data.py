@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.models import CallBatch, CampaignContact, batch_summary
 from demo.load import load_demo_data
 from demo.plan import DEMO_USER_ID
-from tests.conftest import token_for
+from tests.tenant import token_for
 
 
 async def test_loading_demo_data_twice_inserts_it_once(connection: AsyncConnection) -> None:

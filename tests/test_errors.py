@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import JWT_SECRET, Tenant, token_for
 from tests.factories import Factory
 from tests.security_support import assert_nothing_leaks, bearer, error_of, log_text, post_graphql
+from tests.tenant import JWT_SECRET, Tenant, token_for
 
 HEALTHY_QUERY = "{ batches { totalCount nodes { name } } }"
 

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from core.settings import Settings
-from tests.conftest import Tenant, token_for
 from tests.ops_support import running_app
+from tests.tenant import Tenant, token_for
 from web.graphql_operation import graphql_operation_name
 from web.observability import JsonFormatter, Metrics, TextFormatter
 

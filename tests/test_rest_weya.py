@@ -13,9 +13,9 @@ import pytest
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES
-from tests.conftest import Tenant, token_for
 from tests.factories import Factory
 from tests.rest_support import at, rest_get, weya_seed_batches
+from tests.tenant import Tenant, token_for
 from web.rest.queue_status import (
     QUEUE_STATUS_BY_STATUS,
     batch_status,

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from db.contacts import ContactSortField
 from db.models import CallLog
-from tests.conftest import Tenant
 from tests.factories import T0, Factory
+from tests.tenant import Tenant
 
 BATCH_STATUSES = ("pending", "processing", "completed", "paused")
 CONTACT_LOOKS: tuple[dict[str, Any], ...] = (
