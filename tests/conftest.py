@@ -4,6 +4,7 @@ the app called over ASGI with httpx, as clients call it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -106,3 +107,11 @@ async def tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
 async def other_tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
     agency_id = await factory.agency(name="Agency B")
     return Tenant(agency_id, await factory.user(agency_id), client)
+
+
+@pytest.fixture
+async def batch_id(tenant: Tenant, factory: Factory) -> uuid.UUID:
+    """A batch of three contacts in `tenant`'s agency (the error tests' healthy target)."""
+    batch_id = await factory.batch(tenant.agency_id, name="Healthy")
+    await factory.contacts(batch_id, tenant.agency_id, [{}, {}, {}])
+    return batch_id
