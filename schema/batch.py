@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -111,23 +112,22 @@ class Batch:
             CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
         agency_id, batch_id = context.agency_id, self.batch_id
+        fetch = partial(
+            contact_queries.list_contacts,
+            agency_id=agency_id,
+            batch_id=batch_id,
+            contact_filter=query_filter,
+            sort=order,
+        )
+        count = partial(
+            contact_queries.count_contacts,
+            agency_id=agency_id,
+            batch_id=batch_id,
+            contact_filter=query_filter,
+            sort=order,
+        )
         rows = list_slice(
-            context.db,
-            window,
-            fetch=lambda session, size: contact_queries.list_contacts(
-                session,
-                agency_id,
-                batch_id,
-                query_filter,
-                order,
-                limit=size,
-                offset=window.offset,
-                after=window.after,
-            ),
-            count=lambda session, after: contact_queries.count_contacts(
-                session, agency_id, batch_id, query_filter, order, after=after
-            ),
-            cursor_of=lambda row: paging.cursor(row.sort_values),
+            context.db, window, fetch, count, lambda row: paging.cursor(row.sort_values)
         )
         return connection(rows, page_contacts)
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from db.tenancy import RequestDatabase
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+RowT_co = TypeVar("RowT_co", covariant=True)
 
 
 def list_binding(kind: str, **parts: Any) -> str:
@@ -195,24 +196,37 @@ class Paging:
         return self.cursors.encode(self.binding, sort_values)
 
 
+class FetchRows(Protocol[RowT_co]):
+    """A query function of `db` with its list's arguments bound: a page of rows."""
+
+    def __call__(
+        self, session: AsyncSession, *, limit: int, offset: int, after: Sequence[Any] | None
+    ) -> Awaitable[Sequence[RowT_co]]: ...
+
+
+class CountRows(Protocol):
+    """A query function of `db` with its list's arguments bound: rows of the list, or after a
+    cursor's position."""
+
+    def __call__(self, session: AsyncSession, *, after: Sequence[Any] | None) -> Awaitable[int]: ...
+
+
 def list_slice(
     db: RequestDatabase,
     window: Window,
-    *,
-    fetch: Callable[[AsyncSession, int], Awaitable[Sequence[Row]]],
-    count: Callable[[AsyncSession, tuple[Any, ...] | None], Awaitable[int]],
+    fetch: FetchRows[Row],
+    count: CountRows,
     cursor_of: Callable[[Row], str],
 ) -> ListSlice[Row]:
-    """The `ListSlice` of a list whose query functions take the request's session: `fetch(session,
-    size)` (rows of `window`), `count(session, after)` (rows of the list, or after a cursor's)."""
+    """The `ListSlice` of `window` over a list whose query functions take the request's session."""
 
     async def fetch_rows(size: int) -> Sequence[Row]:
         async with db.session() as session:
-            return await fetch(session, size)
+            return await fetch(session, limit=size, offset=window.offset, after=window.after)
 
     async def count_rows(after: tuple[Any, ...] | None = None) -> int:
         async with db.session() as session:
-            return await count(session, after)
+            return await count(session, after=after)
 
     return ListSlice(
         window, fetch=fetch_rows, count=count_rows, count_after=count_rows, cursor_of=cursor_of

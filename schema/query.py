@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from core.arguments import parse_id, search_term
@@ -50,21 +52,14 @@ class Query:
             BATCH_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
         agency_id = context.agency_id
+        fetch = partial(batch_queries.list_batches, agency_id=agency_id, batch_filter=batch_filter)
+        count = partial(batch_queries.count_batches, agency_id=agency_id, batch_filter=batch_filter)
         rows = list_slice(
             context.db,
             window,
-            fetch=lambda session, size: batch_queries.list_batches(
-                session,
-                agency_id,
-                batch_filter,
-                limit=size,
-                offset=window.offset,
-                after=window.after,
-            ),
-            count=lambda session, after: batch_queries.count_batches(
-                session, agency_id, batch_filter, after=after
-            ),
-            cursor_of=lambda row: paging.cursor(batch_queries.sort_values(row)),
+            fetch,
+            count,
+            lambda row: paging.cursor(batch_queries.sort_values(row)),
         )
         return connection(rows, batches_of)
 

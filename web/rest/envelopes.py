@@ -16,7 +16,7 @@ import orjson
 from starlette.responses import Response
 
 from core.errors import DomainError, Unauthenticated
-from web.rest.spec import INTEGER, STRING, Schema, SpecPart, object_schema
+from web.rest import spec
 
 
 def json_response(
@@ -82,11 +82,11 @@ def function_error(error: DomainError) -> Response:
     return json_response(body, error.http_status, _error_headers(error))
 
 
-def weya_envelope_schema(data: Schema) -> Schema:
+def weya_envelope_schema(data: spec.Schema) -> spec.Schema:
     """The schema of `weya_success`'s envelope around `data`."""
-    return object_schema(
+    return spec.object_schema(
         {
-            "message": STRING,
+            "message": spec.STRING,
             "status": {"const": True},
             "code": {"const": 200},
             "errorMessage": {"const": ""},
@@ -95,15 +95,15 @@ def weya_envelope_schema(data: Schema) -> Schema:
     )
 
 
-WEYA_ERROR_OPENAPI = SpecPart(
+WEYA_ERROR_OPENAPI = spec.SpecPart(
     paths={},
     schemas={
-        "WeyaError": object_schema(
+        "WeyaError": spec.object_schema(
             {
-                "message": STRING,
+                "message": spec.STRING,
                 "status": {"const": False},
-                "code": INTEGER,
-                "errorMessage": STRING,
+                "code": spec.INTEGER,
+                "errorMessage": spec.STRING,
                 "data": {"type": "null"},
             }
         ),
@@ -111,12 +111,12 @@ WEYA_ERROR_OPENAPI = SpecPart(
 )
 """The schema of `weya_error`'s body."""
 
-FUNCTION_ERROR_OPENAPI = SpecPart(
+FUNCTION_ERROR_OPENAPI = spec.SpecPart(
     paths={},
     schemas={
-        "FunctionError": object_schema(
+        "FunctionError": spec.object_schema(
             {
-                "error": STRING,
+                "error": spec.STRING,
                 "code": {
                     "type": "string",
                     "description": "The GraphQL error code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, SERVICE_UNAVAILABLE, TIMEOUT or INTERNAL_SERVER_ERROR.",

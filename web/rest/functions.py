@@ -17,22 +17,10 @@ from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_wi
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES, CONTACT_STATUSES, CampaignContact, batch_summary
+from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import function_value, json_response
 from web.rest.params import integer, no_cursor, one_of, renamed, text
-from web.rest.spec import (
-    COMMON_ERRORS,
-    INTEGER,
-    STRING,
-    TIMESTAMP,
-    UUID,
-    SpecPart,
-    nullable,
-    object_schema,
-    query_parameter,
-    ref,
-    responses,
-)
 
 BATCH_NOT_FOUND = "Batch not found"
 CONTACT_COLUMNS = tuple(
@@ -126,36 +114,36 @@ async def calls_batch_get(call: RestCall) -> Response:
     return json_response(body)
 
 
-BATCH_SUMMARY = object_schema(
+BATCH_SUMMARY = spec.object_schema(
     {
-        "id": UUID,
-        "agency_id": UUID,
-        "campaign_id": nullable(UUID),
-        "agent_mapping_id": nullable(UUID),
-        "name": STRING,
-        "from_number": nullable(STRING),
+        "id": spec.UUID,
+        "agency_id": spec.UUID,
+        "campaign_id": spec.nullable(spec.UUID),
+        "agent_mapping_id": spec.nullable(spec.UUID),
+        "name": spec.STRING,
+        "from_number": spec.nullable(spec.STRING),
         "status": {"type": "string", "enum": list(BATCH_STATUSES)},
-        "calls_per_minute": nullable(INTEGER),
-        "max_concurrent": nullable(INTEGER),
-        "scheduled_for": nullable(TIMESTAMP),
-        "created_at": TIMESTAMP,
-        "started_at": nullable(TIMESTAMP),
-        "updated_at": TIMESTAMP,
+        "calls_per_minute": spec.nullable(spec.INTEGER),
+        "max_concurrent": spec.nullable(spec.INTEGER),
+        "scheduled_for": spec.nullable(spec.TIMESTAMP),
+        "created_at": spec.TIMESTAMP,
+        "started_at": spec.nullable(spec.TIMESTAMP),
+        "updated_at": spec.TIMESTAMP,
         "deleted_at": {
             "type": "null",
             "description": "Always null: deleted batches are never returned.",
         },
-        "campaign_name": nullable(STRING),
-        "agent_name": nullable(STRING),
-        "total_contacts": INTEGER,
-        "pending": INTEGER,
-        "queued": INTEGER,
-        "in_progress": INTEGER,
-        "completed": INTEGER,
-        "failed": INTEGER,
-        "skipped": INTEGER,
-        "calls_picked": {**INTEGER, "description": "Contacts whose outcome is `answered`."},
-        "remaining_count": INTEGER,
+        "campaign_name": spec.nullable(spec.STRING),
+        "agent_name": spec.nullable(spec.STRING),
+        "total_contacts": spec.INTEGER,
+        "pending": spec.INTEGER,
+        "queued": spec.INTEGER,
+        "in_progress": spec.INTEGER,
+        "completed": spec.INTEGER,
+        "failed": spec.INTEGER,
+        "skipped": spec.INTEGER,
+        "calls_picked": {**spec.INTEGER, "description": "Contacts whose outcome is `answered`."},
+        "remaining_count": spec.INTEGER,
         "progress_percentage": {
             "type": "number",
             "description": "round(100 * (completed + failed + skipped) / total_contacts, 1); 0 without contacts.",
@@ -163,37 +151,37 @@ BATCH_SUMMARY = object_schema(
     },
     "A row of the view v_call_batch_summary.",
 )
-CONTACT = object_schema(
+CONTACT = spec.object_schema(
     {
-        "id": UUID,
-        "batch_id": UUID,
-        "agency_id": UUID,
-        "phone_number": STRING,
-        "first_name": nullable(STRING),
-        "last_name": nullable(STRING),
-        "email": nullable(STRING),
-        "company": nullable(STRING),
-        "title": nullable(STRING),
-        "account_id": nullable(STRING),
+        "id": spec.UUID,
+        "batch_id": spec.UUID,
+        "agency_id": spec.UUID,
+        "phone_number": spec.STRING,
+        "first_name": spec.nullable(spec.STRING),
+        "last_name": spec.nullable(spec.STRING),
+        "email": spec.nullable(spec.STRING),
+        "company": spec.nullable(spec.STRING),
+        "title": spec.nullable(spec.STRING),
+        "account_id": spec.nullable(spec.STRING),
         "priority": {"type": "string", "enum": ["low", "normal", "high"]},
         "status": {"type": "string", "enum": list(CONTACT_STATUSES)},
-        "call_id": nullable(UUID),
-        "attempts": INTEGER,
-        "max_attempts": INTEGER,
-        "outcome": nullable(STRING),
-        "duration_seconds": nullable(INTEGER),
-        "outcome_notes": nullable(STRING),
-        "last_attempt_at": nullable(TIMESTAMP),
-        "completed_at": nullable(TIMESTAMP),
+        "call_id": spec.nullable(spec.UUID),
+        "attempts": spec.INTEGER,
+        "max_attempts": spec.INTEGER,
+        "outcome": spec.nullable(spec.STRING),
+        "duration_seconds": spec.nullable(spec.INTEGER),
+        "outcome_notes": spec.nullable(spec.STRING),
+        "last_attempt_at": spec.nullable(spec.TIMESTAMP),
+        "completed_at": spec.nullable(spec.TIMESTAMP),
         "custom_data": {"type": "object"},
         "do_not_call": {"type": "boolean"},
-        "timezone": nullable(STRING),
-        "created_at": TIMESTAMP,
+        "timezone": spec.nullable(spec.STRING),
+        "created_at": spec.TIMESTAMP,
     },
     "A row of the table campaign_contacts.",
 )
 
-OPENAPI = SpecPart(
+OPENAPI = spec.SpecPart(
     paths={
         "/functions/v1/calls-batch-list": {
             "get": {
@@ -202,29 +190,29 @@ OPENAPI = SpecPart(
                 "summary": "Batches of the caller's agency from v_call_batch_summary, newest first",
                 "description": "GraphQL: `batches(status, campaignId, limit)` with `pagination { offset hasMore }`.",
                 "parameters": [
-                    query_parameter(
+                    spec.query_parameter(
                         "status", {"type": "string", "enum": list(BATCH_STATUSES)}, "Batch status."
                     ),
-                    query_parameter("campaign_id", UUID, "Campaign id."),
-                    query_parameter(
+                    spec.query_parameter("campaign_id", spec.UUID, "Campaign id."),
+                    spec.query_parameter(
                         "limit",
                         {
-                            **INTEGER,
+                            **spec.INTEGER,
                             "minimum": 1,
                             "maximum": BATCH_LIMITS.maximum,
                             "default": BATCH_LIMITS.default,
                         },
                         "Page size.",
                     ),
-                    query_parameter(
-                        "offset", {**INTEGER, "minimum": 0, "default": 0}, "Rows to skip."
+                    spec.query_parameter(
+                        "offset", {**spec.INTEGER, "minimum": 0, "default": 0}, "Rows to skip."
                     ),
                 ],
-                "responses": responses(
+                "responses": spec.responses(
                     "The page of batches",
                     "CallsBatchList",
                     "FunctionError",
-                    {400: "Invalid status, campaign_id, limit or offset.", **COMMON_ERRORS},
+                    {400: "Invalid status, campaign_id, limit or offset.", **spec.COMMON_ERRORS},
                 ),
             }
         },
@@ -235,36 +223,36 @@ OPENAPI = SpecPart(
                 "summary": "One batch from v_call_batch_summary and a page of its contacts, oldest first",
                 "description": "GraphQL: `batch(id) { contacts(filter: {status}, offset, limit) }`.",
                 "parameters": [
-                    query_parameter("batch_id", UUID, "Batch id.", required=True),
-                    query_parameter(
+                    spec.query_parameter("batch_id", spec.UUID, "Batch id.", required=True),
+                    spec.query_parameter(
                         "contact_status",
                         {"type": "string", "enum": list(CONTACT_STATUSES)},
                         "Contact status.",
                     ),
-                    query_parameter(
+                    spec.query_parameter(
                         "contact_limit",
                         {
-                            **INTEGER,
+                            **spec.INTEGER,
                             "minimum": 1,
                             "maximum": CONTACT_LIMITS.maximum,
                             "default": CONTACT_LIMITS.default,
                         },
                         "Contacts per page.",
                     ),
-                    query_parameter(
+                    spec.query_parameter(
                         "contact_offset",
-                        {**INTEGER, "minimum": 0, "default": 0},
+                        {**spec.INTEGER, "minimum": 0, "default": 0},
                         "Contacts to skip.",
                     ),
                 ],
-                "responses": responses(
+                "responses": spec.responses(
                     "The batch and a page of its contacts",
                     "CallsBatchGet",
                     "FunctionError",
                     {
                         400: "batch_id missing or not a UUID; invalid contact_status, contact_limit or contact_offset.",
                         404: "Batch not found, deleted, or of another agency.",
-                        **COMMON_ERRORS,
+                        **spec.COMMON_ERRORS,
                     },
                 ),
             }
@@ -273,20 +261,25 @@ OPENAPI = SpecPart(
     schemas={
         "BatchSummary": BATCH_SUMMARY,
         "Contact": CONTACT,
-        "FunctionPagination": object_schema(
-            {"total": INTEGER, "limit": INTEGER, "offset": INTEGER, "has_more": {"type": "boolean"}}
-        ),
-        "CallsBatchList": object_schema(
+        "FunctionPagination": spec.object_schema(
             {
-                "batches": {"type": "array", "items": ref("BatchSummary")},
-                "pagination": ref("FunctionPagination"),
+                "total": spec.INTEGER,
+                "limit": spec.INTEGER,
+                "offset": spec.INTEGER,
+                "has_more": {"type": "boolean"},
             }
         ),
-        "CallsBatchGet": object_schema(
+        "CallsBatchList": spec.object_schema(
             {
-                "batch": ref("BatchSummary"),
-                "contacts": {"type": "array", "items": ref("Contact")},
-                "contact_pagination": ref("FunctionPagination"),
+                "batches": {"type": "array", "items": spec.ref("BatchSummary")},
+                "pagination": spec.ref("FunctionPagination"),
+            }
+        ),
+        "CallsBatchGet": spec.object_schema(
+            {
+                "batch": spec.ref("BatchSummary"),
+                "contacts": {"type": "array", "items": spec.ref("Contact")},
+                "contact_pagination": spec.ref("FunctionPagination"),
             }
         ),
     },

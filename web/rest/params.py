@@ -10,6 +10,7 @@ from typing import NoReturn
 from starlette.datastructures import QueryParams
 
 from core.errors import BadUserInput, describe
+from core.pagination import Limits, Window, parse_window
 
 INT32_MAX = 2**31 - 1
 
@@ -51,3 +52,13 @@ def renamed(error: BadUserInput, names: dict[str, str]) -> BadUserInput:
         if error.message.startswith(f"{shared} "):
             return BadUserInput(own + error.message[len(shared) :])
     return error
+
+
+def page_window(params: QueryParams, limits: Limits) -> Window:
+    """Weya's `page` and `limit` parameters as a window (Weya has no cursors)."""
+    return parse_window(
+        limits,
+        page=integer(params, "page"),
+        limit=integer(params, "limit"),
+        decode_after=no_cursor,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.arguments import SEARCH_MAX_LENGTH
+from core.pagination import Limits
 
 Schema = dict[str, Any]
 
@@ -84,3 +85,15 @@ class SpecPart:
 
     paths: Schema
     schemas: Schema
+
+
+def page_parameters(limits: Limits, rows: str) -> list[Schema]:
+    """Weya's `page` and `limit` query parameters (`params.page_window`) for a list of `rows`."""
+    return [
+        query_parameter("page", {**INTEGER, "minimum": 1, "default": 1}, "Page number, 1-based."),
+        query_parameter(
+            "limit",
+            {**INTEGER, "minimum": 1, "maximum": limits.maximum, "default": limits.default},
+            f"{rows} per page.",
+        ),
+    ]

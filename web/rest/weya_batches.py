@@ -15,26 +15,13 @@ from starlette.responses import Response
 
 from core.arguments import parse_id, search_term
 from core.errors import DomainError, Forbidden, NotFound
-from core.pagination import Limits, offset_maths, parse_window
+from core.pagination import Limits, offset_maths
 from db import batches as batch_queries
+from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_envelope_schema, weya_error, weya_success, weya_timestamp
-from web.rest.params import integer, no_cursor, text
+from web.rest.params import page_window, text
 from web.rest.queue_status import QUEUE_STATUSES, queue_status, statuses_matching
-from web.rest.spec import (
-    COMMON_ERRORS,
-    INTEGER,
-    SEARCH,
-    STRING,
-    TIMESTAMP,
-    UUID,
-    SpecPart,
-    object_schema,
-    path_parameter,
-    query_parameter,
-    ref,
-    responses,
-)
 
 BATCH_LIMITS = Limits(default=10, maximum=100)
 """Weya's default page size (10); the maximum is GraphQL's for batches."""
@@ -51,12 +38,7 @@ async def list_user_batches(call: RestCall) -> Response:
     user_id = parse_id("userId", call.request.path_params["userId"])
     if user_id != call.principal.user_id:
         raise Forbidden("userId must be the authenticated user's id")
-    window = parse_window(
-        BATCH_LIMITS,
-        page=integer(params, "page"),
-        limit=integer(params, "limit"),
-        decode_after=no_cursor,
-    )
+    window = page_window(params, BATCH_LIMITS)
     term = search_term(text(params, "search"))
     batch_filter = batch_queries.BatchFilter(
         search=term,
@@ -96,7 +78,7 @@ def _batch(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-OPENAPI = SpecPart(
+OPENAPI = spec.SpecPart(
     paths={
         "/api/call/batches/{userId}": {
             "get": {
@@ -109,31 +91,19 @@ OPENAPI = SpecPart(
                     "(no batches, no match, or a page past the end) answers 404."
                 ),
                 "parameters": [
-                    path_parameter(
+                    spec.path_parameter(
                         "userId",
                         "The authenticated user's id (a token's `sub`); any other id is 403.",
                     ),
-                    query_parameter(
-                        "page", {**INTEGER, "minimum": 1, "default": 1}, "Page number, 1-based."
-                    ),
-                    query_parameter(
-                        "limit",
-                        {
-                            **INTEGER,
-                            "minimum": 1,
-                            "maximum": BATCH_LIMITS.maximum,
-                            "default": BATCH_LIMITS.default,
-                        },
-                        "Batches per page.",
-                    ),
-                    query_parameter(
+                    *spec.page_parameters(BATCH_LIMITS, "Batches"),
+                    spec.query_parameter(
                         "search",
-                        SEARCH,
+                        spec.SEARCH,
                         "Case-insensitive substring of the batch name or of its queue_status "
                         "(`active` finds processing batches).",
                     ),
                 ],
-                "responses": responses(
+                "responses": spec.responses(
                     "Batches fetched successfully",
                     "WeyaBatchList",
                     "WeyaError",
@@ -141,35 +111,35 @@ OPENAPI = SpecPart(
                         400: "Invalid userId or query parameter.",
                         403: "userId is not the authenticated user, or the user belongs to no agency.",
                         404: "No batches found for the authenticated user (an empty page).",
-                        **{k: v for k, v in COMMON_ERRORS.items() if k != 403},
+                        **{k: v for k, v in spec.COMMON_ERRORS.items() if k != 403},
                     },
                 ),
             }
         },
     },
     schemas={
-        "WeyaBatch": object_schema(
+        "WeyaBatch": spec.object_schema(
             {
-                "_id": UUID,
-                "batchName": STRING,
-                "totalCalls": INTEGER,
-                "callsPicked": INTEGER,
-                "callsCompleted": INTEGER,
+                "_id": spec.UUID,
+                "batchName": spec.STRING,
+                "totalCalls": spec.INTEGER,
+                "callsPicked": spec.INTEGER,
+                "callsCompleted": spec.INTEGER,
                 "queue_status": {"type": "string", "enum": QUEUE_STATUSES},
-                "createdAt": TIMESTAMP,
-                "updatedAt": TIMESTAMP,
+                "createdAt": spec.TIMESTAMP,
+                "updatedAt": spec.TIMESTAMP,
             }
         ),
         "WeyaBatchList": weya_envelope_schema(
-            object_schema(
+            spec.object_schema(
                 {
-                    "batches": {"type": "array", "items": ref("WeyaBatch")},
-                    "pagination": object_schema(
+                    "batches": {"type": "array", "items": spec.ref("WeyaBatch")},
+                    "pagination": spec.object_schema(
                         {
-                            "total": INTEGER,
-                            "page": INTEGER,
-                            "limit": INTEGER,
-                            "totalPages": INTEGER,
+                            "total": spec.INTEGER,
+                            "page": spec.INTEGER,
+                            "limit": spec.INTEGER,
+                            "totalPages": spec.INTEGER,
                         }
                     ),
                 }

@@ -14,29 +14,15 @@ from starlette.responses import Response
 
 from core.arguments import parse_id, search_term
 from core.errors import DomainError, NotFound
-from core.pagination import Limits, offset_maths, parse_window
+from core.pagination import Limits, offset_maths
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import CallLog, CampaignContact
+from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_envelope_schema, weya_error, weya_success, weya_timestamp
-from web.rest.params import integer, no_cursor, text
+from web.rest.params import page_window, text
 from web.rest.queue_status import QUEUE_STATUSES, queue_status
-from web.rest.spec import (
-    COMMON_ERRORS,
-    INTEGER,
-    SEARCH,
-    STRING,
-    TIMESTAMP,
-    UUID,
-    SpecPart,
-    nullable,
-    object_schema,
-    path_parameter,
-    query_parameter,
-    ref,
-    responses,
-)
 from web.rest.weya_filter import (
     FILTER_KEYS,
     FILTER_MAX_LENGTH,
@@ -46,25 +32,15 @@ from web.rest.weya_filter import (
     sort_field,
 )
 
+BATCH_NOT_FOUND = "Batch not found or does not belong to the authenticated user"
 CALL_LIMITS = Limits(default=10, maximum=200)
 """Weya's default page size (10); the maximum is GraphQL's for contacts."""
-
-BATCH_NOT_FOUND = "Batch not found or does not belong to the authenticated user"
-
-
-def details_failed(error: DomainError) -> Response:
-    return weya_error("Failed to fetch calls", error)
 
 
 async def batch_details(call: RestCall) -> Response:
     params = call.request.query_params
     batch_id = parse_id("id", call.request.path_params["id"])
-    window = parse_window(
-        CALL_LIMITS,
-        page=integer(params, "page"),
-        limit=integer(params, "limit"),
-        decode_after=no_cursor,
-    )
+    window = page_window(params, CALL_LIMITS)
     contact_filter = parse_filter(text(params, "filter"), search_term(text(params, "search")))
     sort = (
         contact_queries.ContactSort(
@@ -98,6 +74,10 @@ async def batch_details(call: RestCall) -> Response:
     return weya_success("Calls fetched successfully", data)
 
 
+def details_failed(error: DomainError) -> Response:
+    return weya_error("Failed to fetch calls", error)
+
+
 def _call(contact: CampaignContact, logs: Sequence[CallLog]) -> dict[str, Any]:
     names = [n for n in (contact.first_name, contact.last_name) if n is not None]
     return {
@@ -120,17 +100,17 @@ def _call(contact: CampaignContact, logs: Sequence[CallLog]) -> dict[str, Any]:
     }
 
 
-PHONE_LOG = object_schema(
+PHONE_LOG = spec.object_schema(
     {
-        "callStatus": STRING,
-        "callDuration": nullable(INTEGER),
-        "recordingUrl": nullable(STRING),
-        "transcript": nullable(STRING),
-        "createdAt": TIMESTAMP,
+        "callStatus": spec.STRING,
+        "callDuration": spec.nullable(spec.INTEGER),
+        "recordingUrl": spec.nullable(spec.STRING),
+        "transcript": spec.nullable(spec.STRING),
+        "createdAt": spec.TIMESTAMP,
     }
 )
 
-OPENAPI = SpecPart(
+OPENAPI = spec.SpecPart(
     paths={
         "/api/call/batch-details/{id}": {
             "get": {
@@ -139,21 +119,9 @@ OPENAPI = SpecPart(
                 "summary": "One batch and a page of its call records with their phone logs",
                 "description": "GraphQL: `batch(id) { contacts(filter, search, sort, offset, limit) }`.",
                 "parameters": [
-                    path_parameter("id", "Batch id."),
-                    query_parameter(
-                        "page", {**INTEGER, "minimum": 1, "default": 1}, "Page number, 1-based."
-                    ),
-                    query_parameter(
-                        "limit",
-                        {
-                            **INTEGER,
-                            "minimum": 1,
-                            "maximum": CALL_LIMITS.maximum,
-                            "default": CALL_LIMITS.default,
-                        },
-                        "Call records per page.",
-                    ),
-                    query_parameter(
+                    spec.path_parameter("id", "Batch id."),
+                    *spec.page_parameters(CALL_LIMITS, "Call records"),
+                    spec.query_parameter(
                         "filter",
                         {"type": "string", "maxLength": FILTER_MAX_LENGTH},
                         "JSON object with any of the keys "
@@ -161,31 +129,31 @@ OPENAPI = SpecPart(
                         + ', e.g. {"callStatus":"completed"} (contacts with a call log of that '
                         "status). Invalid JSON or an unknown key is 400.",
                     ),
-                    query_parameter(
+                    spec.query_parameter(
                         "sortBy",
                         {"type": "string", "enum": list(SORT_FIELDS), "default": "createdAt"},
                         "Sort field (snake_case column names are accepted too).",
                     ),
-                    query_parameter(
+                    spec.query_parameter(
                         "sortOrder",
                         {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
                         "Sort direction.",
                     ),
-                    query_parameter(
+                    spec.query_parameter(
                         "search",
-                        SEARCH,
+                        spec.SEARCH,
                         "Case-insensitive substring of phone number, names, email, company, title, "
                         "account id or a string value of custom_data.",
                     ),
                 ],
-                "responses": responses(
+                "responses": spec.responses(
                     "Calls fetched successfully",
                     "WeyaBatchDetails",
                     "WeyaError",
                     {
                         400: "Invalid batch id, invalid filter JSON, unknown filter key or sortBy, or a parameter out of range.",
                         404: "Batch not found, deleted, or of another agency.",
-                        **COMMON_ERRORS,
+                        **spec.COMMON_ERRORS,
                     },
                 ),
             }
@@ -193,28 +161,28 @@ OPENAPI = SpecPart(
     },
     schemas={
         "WeyaPhoneLog": PHONE_LOG,
-        "WeyaCall": object_schema(
+        "WeyaCall": spec.object_schema(
             {
-                "_id": UUID,
-                "phoneNumber": STRING,
-                "name": nullable(STRING),
-                "account_id": nullable(STRING),
-                "priority": STRING,
-                "phoneLogs": {"type": "array", "items": ref("WeyaPhoneLog")},
-                "createdAt": TIMESTAMP,
+                "_id": spec.UUID,
+                "phoneNumber": spec.STRING,
+                "name": spec.nullable(spec.STRING),
+                "account_id": spec.nullable(spec.STRING),
+                "priority": spec.STRING,
+                "phoneLogs": {"type": "array", "items": spec.ref("WeyaPhoneLog")},
+                "createdAt": spec.TIMESTAMP,
             }
         ),
         "WeyaBatchDetails": weya_envelope_schema(
-            object_schema(
+            spec.object_schema(
                 {
-                    "batchId": UUID,
-                    "batchName": STRING,
+                    "batchId": spec.UUID,
+                    "batchName": spec.STRING,
                     "batchStatus": {"type": "string", "enum": QUEUE_STATUSES},
-                    "page": INTEGER,
-                    "limit": INTEGER,
-                    "total": INTEGER,
-                    "totalPages": INTEGER,
-                    "data": {"type": "array", "items": ref("WeyaCall")},
+                    "page": spec.INTEGER,
+                    "limit": spec.INTEGER,
+                    "total": spec.INTEGER,
+                    "totalPages": spec.INTEGER,
+                    "data": {"type": "array", "items": spec.ref("WeyaCall")},
                 }
             )
         ),
