@@ -96,6 +96,8 @@ class CostEstimate:
         return self.unit_costs[key]
 
     def field_cost(self, node: FieldNode, parent: GraphQLNamedType, page: int) -> int:
+        """The cost of one field on one object of type `parent`: 1, plus what it selects times
+        the number of objects it yields (`sizes`). The one place a field's cost is decided."""
         name = node.name.value
         if name == "__typename" or node.selection_set is None:
             return 1

@@ -11,7 +11,8 @@ with `strawberry.field(metadata=list_size(...))`:
 A list field that declares nothing is estimated like graphql-core's introspection lists (which
 are not ours to annotate); tests/test_query_limits.py fails when a field of our schema does.
 To cost a field by more than its size (issue 12: database work such as offsets or searches), give
-its declaration a new kind here; `CostEstimate.field_cost` is the one place that applies them.
+its declaration a new kind here; `CostEstimate.field_cost` (cost.py) is the one place that
+applies them.
 """
 
 from __future__ import annotations
