@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+import strawberry
+
 from db.tenancy import RequestDatabase
 from schema.loaders import Loaders
 from schema.pagination import CursorCodec
@@ -21,3 +23,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db)
+
+
+Info = strawberry.Info[Context, None]
+"""What resolvers take as `info`: `info.context` is a `Context`, checked by mypy."""

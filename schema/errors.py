@@ -1,6 +1,6 @@
 """The error contract: domain errors, their `extensions.code`, and masking of everything else.
 
-Resolvers raise the errors below; `ErrorCodes` (a schema extension) stamps their code on the
+Resolvers raise the domain errors of `core.errors`; `ErrorCodes` (a schema extension) stamps their code on the
 GraphQL error and replaces any other exception by a generic INTERNAL_SERVER_ERROR carrying the
 request id, after logging the full trace under that same id.
 """
@@ -10,97 +10,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLError, GraphQLInputObjectType, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
+from core.errors import DomainError, ServiceUnavailable, StatementTimeout
 from db.faults import DatabaseFault, classify
 
 logger = logging.getLogger("callbatch.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the requestId when reporting it."
-
-
-class DomainError(Exception):
-    """An error the client caused or may act on; its message is safe to show."""
-
-    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
-    http_status: ClassVar[int] = 500
-    headers: dict[str, str] = {}
-    """HTTP headers the answer carries (`WWW-Authenticate`, `Retry-After`, `Allow`)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class BadUserInput(DomainError):
-    code = "BAD_USER_INPUT"
-    http_status = 400
-
-
-class BadRequest(DomainError):
-    """The HTTP request itself is unusable (not JSON, no query): refused before GraphQL runs."""
-
-    code = "BAD_REQUEST"
-    http_status = 400
-
-
-class PayloadTooLarge(BadRequest):
-    http_status = 413
-
-
-class SlowRequestBody(BadRequest):
-    """The body did not arrive in time: refused before any database work (no transaction ever
-    waits for a client)."""
-
-    http_status = 408
-
-
-class NotFound(DomainError):
-    code = "NOT_FOUND"
-    http_status = 404
-
-
-class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
-    http_status = 401
-    headers: dict[str, str] = {"WWW-Authenticate": "Bearer"}
-
-
-class Forbidden(DomainError):
-    code = "FORBIDDEN"
-    http_status = 403
-
-
-class ServiceUnavailable(DomainError):
-    code = "SERVICE_UNAVAILABLE"
-    http_status = 503
-
-
-class StatementTimeout(DomainError):
-    code = "TIMEOUT"
-    http_status = 503
-
-
-class RequestTimeout(StatementTimeout):
-    """The request ran past its deadline; its statements were cancelled in PostgreSQL."""
-
-
-class RateLimited(DomainError):
-    """The caller's agency already uses its fair share of this worker's database work."""
-
-    code = "RATE_LIMITED"
-    http_status = 429
-
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
-        self.headers = {"Retry-After": str(retry_after_seconds)}
-
-
-UNAVAILABLE_CODES = frozenset({ServiceUnavailable.code, StatementTimeout.code})
 
 
 def domain_error_for(error: BaseException) -> DomainError | None:
@@ -123,12 +43,6 @@ def error_body(error: DomainError, request_id: str | None = None) -> dict[str, A
     if request_id:
         extensions["requestId"] = request_id
     return {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
-
-
-def describe(value: object, limit: int = 40) -> str:
-    """A short, safe rendering of a client's value for an error message."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…'"
 
 
 def _validation_code(error: GraphQLError) -> str:

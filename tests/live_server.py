@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from app import create_app
-from db.settings import Settings
+from core.settings import Settings
 from tests.ops_support import free_port
 from web.http_protocol import BoundedHttpProtocol, HttpLimits
 

@@ -210,8 +210,16 @@ async def test_concurrent_requests_through_pgbouncer_transaction_pooling(
     primary: PrivateServer, pgbouncer: str
 ) -> None:
     """Eight pooled app connections share PgBouncer's two server connections; with the statement
-    cache off (DB_STATEMENT_CACHE=false) every request still succeeds."""
-    settings = primary.settings(database_url=pgbouncer, db_statement_cache=False, db_pool_size=8)
+    cache off (DB_STATEMENT_CACHE=false) every request still succeeds. The one agency may use
+    the whole pool here: fair share between agencies is not what this test is about."""
+    settings = primary.settings(
+        database_url=pgbouncer,
+        db_statement_cache=False,
+        db_pool_size=8,
+        agency_concurrency=8,
+        agency_queue=60,
+        agency_queue_wait_seconds=30,
+    )
     observer = create_engine(primary.settings(), pool_size=1)
     try:
         async with running_app(settings) as (_, client):

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
-from schema.errors import RateLimited
+from core.errors import RateLimited
 
 
 class _Lane:

@@ -4,9 +4,9 @@ and its agency's fair share open the request's database scope and run Strawberry
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 import strawberry
@@ -17,21 +17,14 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from db.settings import Settings
+from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLarge
+from core.settings import Settings
 from db.tenancy import RequestDatabase
 from schema.context import Context
-from schema.errors import (
-    INTERNAL_MESSAGE,
-    UNAVAILABLE_CODES,
-    BadRequest,
-    DomainError,
-    PayloadTooLarge,
-    domain_error_for,
-    error_body,
-    masked_unless_coded,
-)
+from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in, verified_user
+from web.graphql_operation import graphql_operation_name, parse_within_limits
 from web.request_guard import (
     ClientDisconnected,
     declared_length,
@@ -40,17 +33,10 @@ from web.request_guard import (
     replaying,
     within_deadline,
 )
+from web.request_record import RequestRecord, record_of, request_id_of
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
-
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def _request_id(request: Request) -> str:
-    """The client's X-Request-ID when it is a plain token, else a new one (it goes into logs)."""
-    given = request.headers.get("x-request-id", "")
-    return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _wants_graphiql(request: Request) -> bool:
@@ -85,35 +71,42 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             await Response(status_code=404)(scope, receive, send)
             return
         request = Request(scope, receive)
+        record = record_of(request) or RequestRecord(request_id_of(request))
         if _wants_graphiql(request):
+            record.operation = "graphiql"
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
-        request_id = _request_id(request)
         state: AppState = request.app.state.app
         response: Response
         try:
+            body = b""
             if request.method == "POST":
                 body = await request_body(scope, receive, state.settings)
                 request = Request(scope, replaying(body, receive))
+            record.operation = self._operation_name(request, body)
             user_id = verified_user(request.headers.get("authorization"), state.token_rules)
             response = await within_deadline(
-                lambda: self._answer(request, request_id, state, user_id),
+                lambda: self._answer(request, record, state, user_id),
                 receive,
                 state.settings.request_deadline_seconds,
             )
         except ClientDisconnected:
-            log_disconnect(scope["path"], request_id)
+            log_disconnect(scope["path"], record.request_id)
             return
         except BadRequest as refused:
             # The body may be partly unread: the connection cannot carry another request.
-            response = self._refusal(refused, request_id)
+            response = self._refusal(refused, record)
             response.headers["Connection"] = "close"
         except Exception as raised:
-            response = self._refusal(raised, request_id)
+            response = self._refusal(raised, record)
         await response(scope, receive, send)
 
     async def _answer(
-        self, request: Request, request_id: str, state: AppState, user_id: uuid.UUID
+        self,
+        request: Request,
+        record: RequestRecord,
+        state: AppState,
+        user_id: uuid.UUID,
     ) -> Response:
         fair_share = state.fair_share
         async with fair_share.slot(fair_share.lane_for(user_id)):
@@ -133,35 +126,55 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                         statement_timeout_ms=timeout_ms,
                     )
                 fair_share.remember(principal.user_id, principal.agency_id)
+                record.signed_in = True
                 request.state.graphql_context = Context(
                     db=db,
                     user_id=principal.user_id,
                     agency_id=principal.agency_id,
-                    request_id=request_id,
+                    request_id=record.request_id,
                     cursors=CursorCodec(state.cursor_key),
                 )
-                return await self._run(request)
+                return await self._run(request, record)
             finally:
                 await db.close()
 
     @staticmethod
-    def _refusal(raised: Exception, request_id: str) -> Response:
+    def _refusal(raised: Exception, record: RequestRecord) -> Response:
         error = domain_error_for(raised)
         if error is None:
-            logger.error("unexpected error (request %s)", request_id, exc_info=raised)
+            logger.error("unexpected error (request %s)", record.request_id, exc_info=raised)
             error = DomainError(INTERNAL_MESSAGE)
+        record.add_error_codes([error.code])
         return JSONResponse(
-            error_body(error, request_id), status_code=error.http_status, headers=error.headers
+            error_body(error, record.request_id),
+            status_code=error.http_status,
+            headers=error.headers,
         )
 
-    async def _run(self, request: Request) -> Response:
+    async def _run(self, request: Request, record: RequestRecord) -> Response:
         """Strawberry's handling, its plain-text refusals (not JSON, no query) as GraphQL bodies."""
         try:
             return await self.run(request)
         except HTTPException as refused:
-            return JSONResponse(
-                error_body(BadRequest(refused.reason)), status_code=refused.status_code
-            )
+            bad_request = BadRequest(refused.reason)
+            record.add_error_codes([bad_request.code])
+            return JSONResponse(error_body(bad_request), status_code=refused.status_code)
+
+    def _operation_name(self, request: Request, body: bytes) -> str:
+        data: Any
+        if request.method == "GET":
+            params = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+            if not params:
+                return "graphiql"
+            data = {key: values[0] for key, values in params.items()}
+        else:
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                data = None
+        checks = getattr(self.schema, "limit_checks", None)
+        parse = checks.parse if checks is not None else parse_within_limits
+        return graphql_operation_name(data, parse)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson refuses what `json` accepts but PostgreSQL cannot store (lone surrogates) and
@@ -179,6 +192,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if result.errors:
             context: Context = request.state.graphql_context
             result.errors = masked_unless_coded(result.errors, context.request_id)
+            record = record_of(request)
+            if record is not None:
+                record.add_error_codes((e.extensions or {}).get("code") for e in result.errors)
         return await super().process_result(request, result)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from db.settings import Settings
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from starlette.types import Message, Receive
 
-from schema.errors import BadRequest, PayloadTooLarge, RequestTimeout, SlowRequestBody
+from core.errors import BadRequest, PayloadTooLarge, RequestTimeout, SlowRequestBody
 
 logger = logging.getLogger("callbatch.requests")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from db.settings import Settings
+from core.settings import Settings
 from web.auth import TokenRules
 from web.fair_share import FairShare
 
