@@ -433,6 +433,7 @@ def _user_row(email: str, agency_id: uuid.UUID | None, created_at: datetime) -> 
         "agency_id": agency_id,
         "email": email,
         "created_at": created_at,
+        "role": "operator" if email == DEMO_USER_EMAIL else "viewer",
     }
 
 

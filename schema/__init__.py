@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from schema.errors import ErrorCodes
 from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
+from schema.mutation import Mutation
 from schema.query import Query
 
 
@@ -24,7 +25,9 @@ class CallBatchSchema(strawberry.Schema):
 
 def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
     checks = LimitChecks(limits or QueryLimits())
-    schema = CallBatchSchema(query=Query, extensions=[ErrorCodes, lambda: QueryLimiter(checks)])
+    schema = CallBatchSchema(
+        query=Query, mutation=Mutation, extensions=[ErrorCodes, lambda: QueryLimiter(checks)]
+    )
     schema.limit_checks = checks
     schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)
     return schema

@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import Row
 
 from db import contacts as contact_queries
+from schema.batch_event import BatchEventConnection, batch_events
 from schema.inputs import ContactFilter, ContactSort, contact_sort, filter_text, search_term
 from schema.pagination import CONTACT_LIMITS, ListSlice, list_binding, parse_window
 from schema.types import (
@@ -115,6 +116,14 @@ class Batch:
                 cursor_of=lambda row: context.cursors.encode(binding, row.sort_values),
             )
         )
+
+    @strawberry.field(
+        description="Transitions made through this API (pause, resume, cancel, delete), newest first."
+    )
+    def events(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> BatchEventConnection:
+        return batch_events(info.context, self.batch_id, first, after)
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from db.tenancy import RequestDatabase
+from db.tenancy import AgencyWriter, RequestDatabase
 from schema.loaders import Loaders
 from schema.pagination import CursorCodec
 
@@ -17,6 +17,8 @@ class Context:
     agency_id: uuid.UUID
     request_id: str
     cursors: CursorCodec
+    writer: AgencyWriter | None = None
+    """Transactions on the primary for mutations; None where nothing may be written."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

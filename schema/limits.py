@@ -49,7 +49,7 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry.extensions import SchemaExtension
 
-from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS, Limits
+from schema.pagination import BATCH_LIMITS, CONTACT_LIMITS, EVENT_LIMITS, Limits
 
 LIMIT_CODE = "GRAPHQL_VALIDATION_FAILED"
 
@@ -71,6 +71,7 @@ class QueryLimits:
 PAGED_FIELDS: Mapping[tuple[str, str], Limits] = {
     ("Query", "batches"): BATCH_LIMITS,
     ("Batch", "contacts"): CONTACT_LIMITS,
+    ("Batch", "events"): EVENT_LIMITS,
 }
 """The list fields that take page sizes, and their default/maximum page size."""
 

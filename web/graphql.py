@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from db.tenancy import RequestDatabase
+from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
 from schema.errors import (
     INTERNAL_MESSAGE,
@@ -114,6 +114,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 agency_id=principal.agency_id,
                 request_id=request_id,
                 cursors=CursorCodec(state.cursor_key),
+                writer=AgencyWriter(
+                    state.sessions,
+                    agency_id=principal.agency_id,
+                    user_id=principal.user_id,
+                    statement_timeout_ms=timeout_ms,
+                ),
             )
             await self._respond(request, scope, receive, send)
         finally:
