@@ -99,3 +99,12 @@ async def get_batch(
 ) -> Row[Any] | None:
     query = select(batch_summary).where(v.agency_id == agency_id, v.id == batch_id)
     return (await session.execute(query)).first()
+
+
+async def batches_by_id(
+    session: AsyncSession, agency_id: uuid.UUID, batch_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[Any]]:
+    """The agency's batches among `batch_ids` (deleted ones and others' are simply absent)."""
+    query = select(batch_summary).where(v.agency_id == agency_id, v.id.in_(list(batch_ids)))
+    rows: Sequence[Row[Any]] = (await session.execute(query.order_by(v.id))).all()
+    return rows

@@ -12,6 +12,7 @@ from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 
 class CallBatchSchema(strawberry.Schema):
@@ -26,7 +27,10 @@ class CallBatchSchema(strawberry.Schema):
 def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
     checks = LimitChecks(limits or QueryLimits())
     schema = CallBatchSchema(
-        query=Query, mutation=Mutation, extensions=[ErrorCodes, lambda: QueryLimiter(checks)]
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[ErrorCodes, lambda: QueryLimiter(checks)],
     )
     schema.limit_checks = checks
     schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)

@@ -60,6 +60,13 @@ class Forbidden(DomainError):
     http_status = 403
 
 
+class LimitExceeded(DomainError):
+    """A bound on what one caller may hold at once (live subscriptions) is reached."""
+
+    code = "LIMIT_EXCEEDED"
+    http_status = 429
+
+
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     http_status = 503
@@ -141,6 +148,18 @@ class ErrorCodes(SchemaExtension):
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
         result.errors = [self._coded(error, request_id) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """The same for each message of a subscription (and operations over a websocket), before
+        it is sent: `on_operation` only sees the end of the stream."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = [
+                error if (error.extensions or {}).get("code") else self._coded(error, request_id)
+                for error in errors
+            ]
+        yield
 
     def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error

@@ -41,6 +41,15 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def token_subject(token: str, secret: str) -> uuid.UUID:
+    return _subject(verified_claims(token, secret))
+
+
+def token_expiry(token: str, secret: str) -> datetime:
+    """When the (verified) token stops being valid: live subscriptions end then."""
+    return datetime.fromtimestamp(float(verified_claims(token, secret)["exp"]), UTC)
+
+
+def verified_claims(token: str, secret: str) -> dict[str, Any]:
     try:
         # `aud` is not checked: issuers such as Supabase set one ("authenticated") and the
         # contract names none; the signature, `exp` and the user's existence decide.
@@ -54,6 +63,10 @@ def token_subject(token: str, secret: str) -> uuid.UUID:
         raise Unauthenticated("the bearer token has expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("the bearer token is not a valid token") from None
+    return claims
+
+
+def _subject(claims: dict[str, Any]) -> uuid.UUID:
     try:
         return uuid.UUID(str(claims["sub"]))
     except ValueError:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from db.notifications import ChangeListener
 from db.settings import Settings
 
 
@@ -23,6 +24,8 @@ class AppState:
     """Sessions on the primary."""
     read_sessions: async_sessionmaker[Any]
     """Sessions for read-only requests: the replica when one is configured, else the primary."""
+    listener: ChangeListener | None = None
+    """The process's LISTEN connection for subscriptions (started by the app's lifespan)."""
 
     @property
     def jwt_secret(self) -> str:
