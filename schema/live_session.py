@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.notifications import ChangeListener
+from schema.shared_reads import SharedReads
 
 
 @dataclass(frozen=True)
@@ -28,5 +29,6 @@ class LiveSession:
     listener: ChangeListener
     expires_at: datetime
     bounds: LiveBounds
+    reads: SharedReads
     active: int = 0
     """Subscriptions running on this connection now."""

@@ -10,6 +10,7 @@ is its own short transaction on the primary (replicas lag behind the notificatio
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -32,6 +33,9 @@ from schema.query import BATCH_NOT_FOUND
 from schema.types import BatchStatus
 
 T = TypeVar("T")
+
+RETRIED = frozenset({DatabaseFault.UNAVAILABLE, DatabaseFault.POOL_EXHAUSTED})
+"""Faults a subscription waits out (a restart, a burst of reads) instead of ending."""
 
 SESSION_EXPIRED = "the bearer token has expired: reconnect with a fresh token"
 WEBSOCKET_ONLY = "subscriptions are served over a websocket at /graphql (graphql-transport-ws)"
@@ -84,22 +88,31 @@ async def _next_changes(context: Context, watch: Watch) -> Changes:
         raise Unauthenticated(SESSION_EXPIRED) from None
 
 
-async def _read(context: Context, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """`read` in a fresh transaction, retried while the database is unreachable (a restart)."""
+async def _retrying(context: Context, attempt: Callable[[], Awaitable[T]]) -> T:
+    """`attempt()`, again while the database is unreachable (a restart) or busy."""
     live = _session(context)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + live.bounds.snapshot_retry_seconds
     delay = 0.2
     while True:
         try:
-            async with context.db.session() as session:
-                return await read(session)
+            return await attempt()
         except Exception as error:
             await context.end_snapshot()
-            if classify(error) is not DatabaseFault.UNAVAILABLE or loop.time() > deadline:
+            if classify(error) not in RETRIED or loop.time() > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def _in_transaction(
+    context: Context, read: Callable[[AsyncSession], Awaitable[T]]
+) -> Callable[[], Awaitable[T]]:
+    async def attempt() -> T:
+        async with context.db.session() as session:
+            return await read(session)
+
+    return attempt
 
 
 @strawberry.type
@@ -116,10 +129,13 @@ class Subscription:
         context: Context = info.context
         batch_id = parse_id("id", id)
         agency_id = context.agency_id
+        reads = _session(context).reads
+        loop = asyncio.get_running_loop()
         async with _watching(context, batch_id) as watch:
             while True:
-                row = await _read(
-                    context, lambda session: batch_queries.get_batch(session, agency_id, batch_id)
+                woken = loop.time()
+                row = await _retrying(
+                    context, functools.partial(reads.batch, agency_id, batch_id, since=woken)
                 )
                 if row is None:
                     raise NotFound(BATCH_NOT_FOUND)
@@ -153,16 +169,13 @@ class Subscription:
         async with _watching(context, None) as watch:
             changes = Changes(resync=True)
             while True:
-                if changes.resync:
-                    rows = await _read(context, newest_batches)
-                else:
-                    ids = sorted(changes.batch_ids)
-                    rows = await _read(
-                        context,
-                        lambda session, ids=ids: batch_queries.batches_by_id(  # type: ignore[misc]
-                            session, agency_id, ids
-                        ),
-                    )
+                changed_batches = functools.partial(
+                    batch_queries.batches_by_id,
+                    agency_id=agency_id,
+                    batch_ids=sorted(changes.batch_ids),
+                )
+                read = newest_batches if changes.resync else changed_batches
+                rows = await _retrying(context, _in_transaction(context, read))
                 for row in rows:
                     matches = wanted is None or row.status == wanted
                     if not matches and row.id not in shown:

@@ -38,6 +38,7 @@ from schema.context import Context
 from schema.errors import DomainError
 from schema.live_session import LiveBounds, LiveSession
 from schema.pagination import CursorCodec
+from schema.shared_reads import SharedReads
 from web.auth import authenticate, bearer_token, token_expiry
 from web.state import AppState
 
@@ -59,9 +60,10 @@ WEBSOCKET_SERVER_OPTIONS: dict[str, Any] = {
 class LiveConnection:
     """One websocket connection: who is connected (after `connection_init`) and its session."""
 
-    def __init__(self, state: AppState, bounds: LiveBounds) -> None:
+    def __init__(self, state: AppState, bounds: LiveBounds, reads: SharedReads) -> None:
         self.state = state
         self.bounds = bounds
+        self.reads = reads
         self.connection_params: dict[str, Any] = {}
         self.live: LiveSession | None = None
         self.agency_id: uuid.UUID | None = None
@@ -80,7 +82,7 @@ class LiveConnection:
         if state.listener is None:
             raise RuntimeError("no change listener: the app's lifespan did not start one")
         self.agency_id, self.user_id = principal.agency_id, principal.user_id
-        self.live = LiveSession(state.listener, expires_at, self.bounds)
+        self.live = LiveSession(state.listener, expires_at, self.bounds, self.reads)
 
     def operation_context(self) -> Context:
         assert self.live is not None and self.agency_id is not None and self.user_id is not None
@@ -175,10 +177,14 @@ class LiveEndpoint(GraphQL[LiveConnection, None]):
             allowed_origins=allowed_origins,
         )
         self.bounds = bounds
+        self._reads: SharedReads | None = None
 
     async def get_context(self, request: Any, response: Any) -> LiveConnection:
         websocket: WebSocket = request
-        return LiveConnection(websocket.app.state.app, self.bounds)
+        state: AppState = websocket.app.state.app
+        if self._reads is None:  # one per process, on the app's primary sessions
+            self._reads = SharedReads(state.sessions, state.settings.db_statement_timeout_ms)
+        return LiveConnection(state, self.bounds, self._reads)
 
     async def on_ws_connect(self, context: LiveConnection) -> UnsetType:
         try:
