@@ -106,7 +106,9 @@ async def subscriber(
     ready: asyncio.Event,
     stop: asyncio.Event,
 ) -> None:
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None) as ws:  # type: ignore[list-item]
+    async with websockets.connect(
+        url, subprotocols=["graphql-transport-ws"], max_queue=None, open_timeout=60
+    ) as ws:  # type: ignore[list-item]
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
@@ -244,8 +246,8 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
                     subscriber(ws_url, token, query, variables, observed, ready, stop)
                 )
             )
-            if len(tasks) % 50 == 0:
-                await asyncio.sleep(0.05)
+            if len(tasks) % 25 == 0:  # in waves: each wave subscribed before the next opens
+                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readiness)), 120)
         await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readiness)), 120)
         await asyncio.sleep(1.0)
         for _, observed in per_subscriber:
