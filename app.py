@@ -20,9 +20,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from core.settings import Settings, SettingsError, load_settings
 from db.engine import create_engine, session_factory
 from db.notifications import ChangeListener
-from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
 from schema.live_session import LiveBounds
 from web.graphql import GraphQLEndpoint
@@ -130,7 +130,7 @@ def migrate(database_url: str) -> None:
 
 
 async def load_demo(settings: Settings) -> None:
-    from db.demo import load_demo_data
+    from demo.load import load_demo_data
 
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     try:
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_welcome(settings: Settings, host: str, port: int) -> None:
-    from db.demo import DEMO_USER_ID
+    from demo.plan import DEMO_USER_ID
     from web.auth import issue_token
 
     assert settings.jwt_secret is not None

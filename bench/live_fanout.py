@@ -31,18 +31,14 @@ from typing import Any
 import asyncpg
 import psutil  # type: ignore[import-untyped]
 import websockets
+from websockets.typing import Subprotocol
 
-from bench.run import (
-    ROOT,
-    _free_port,
-    _plain,
-    _url,
-    server_url_from_environment,
-    start_server,
-    wait_ready,
-)
+from bench.report import ROOT
+from bench.run import server_url_from_environment
+from bench.server import _url, free_port, plain_url, start_server, wait_ready
 
 DATABASE = "callbatch_bench_live"
+GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 PROGRESS = "subscription($id: ID!) { batchProgress(id: $id) { id completed totalContacts } }"
 UPDATES = "subscription { batchUpdates { id completed } }"
 
@@ -57,7 +53,7 @@ class Observed:
 
 
 async def prepare(server_url: str, batches: int, contacts: int) -> tuple[str, uuid.UUID]:
-    admin = await asyncpg.connect(_plain(server_url))
+    admin = await asyncpg.connect(plain_url(server_url))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{DATABASE}"')
@@ -69,7 +65,7 @@ async def prepare(server_url: str, batches: int, contacts: int) -> tuple[str, uu
     from migrations import alembic_config
 
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(plain_url(url))
     try:
         agency_id = await connection.fetchval(
             "INSERT INTO agencies (name) VALUES ('Live bench') RETURNING id"
@@ -107,8 +103,8 @@ async def subscriber(
     stop: asyncio.Event,
 ) -> None:
     async with websockets.connect(
-        url, subprotocols=["graphql-transport-ws"], max_queue=None, open_timeout=60
-    ) as ws:  # type: ignore[list-item]
+        url, subprotocols=[GRAPHQL_TRANSPORT_WS], max_queue=None, open_timeout=60
+    ) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
@@ -155,7 +151,7 @@ async def writer(
     seconds: float,
     commits: dict[uuid.UUID, list[tuple[float, int]]],
 ) -> None:
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(plain_url(url))
     try:
         pending: dict[uuid.UUID, list[uuid.UUID]] = {}
         for batch_id in [hot, *others]:
@@ -213,14 +209,14 @@ def percentile(values: list[float], q: float) -> float:
 async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
     url, user_id = await prepare(server_url, arguments.batches, arguments.contacts)
     secret = secrets.token_urlsafe(32)
-    port = _free_port()
+    port = free_port()
     server = start_server(url, secret, port, workers=1)
     try:
         await wait_ready(port)
         from web.auth import issue_token
 
         token = issue_token(user_id, secret)
-        connection = await asyncpg.connect(_plain(url))
+        connection = await asyncpg.connect(plain_url(url))
         batch_ids = [
             r["id"] for r in await connection.fetch("SELECT id FROM call_batches ORDER BY id")
         ]

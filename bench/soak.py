@@ -29,19 +29,10 @@ import orjson
 
 from bench import queries
 from bench.data import SCALES, SEARCH_TERM
-from bench.run import (
-    RESULTS,
-    ROOT,
-    HttpClient,
-    _free_port,
-    find_targets,
-    machine,
-    prepare_database,
-    rss_mb,
-    server_url_from_environment,
-    wait_ready,
-    walk_to_depth,
-)
+from bench.measure import HttpClient
+from bench.report import RESULTS, ROOT, machine
+from bench.run import server_url_from_environment, walk_to_depth
+from bench.server import find_targets, free_port, prepare_database, rss_mb, wait_ready
 
 WARM_UP_SECONDS = 10.0
 SAMPLE_EVERY_SECONDS = 5.0
@@ -159,7 +150,7 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
     from web.auth import issue_token
 
     token = issue_token(targets.user_id, secret)
-    port = _free_port()
+    port = free_port()
     # The kernel does not spread connections evenly over workers: any one may hold them all.
     pool = arguments.clients + 2
     server = start_server(url, secret, port, arguments.workers, pool)

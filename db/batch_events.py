@@ -32,12 +32,15 @@ async def list_events(
     batch_id: uuid.UUID,
     *,
     limit: int,
+    offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> Sequence[Row[Any]]:
     query: Select[Any] = select(BatchEvent.__table__).where(*_of_batch(agency_id, batch_id))
     if after is not None:
         query = query.where(rows_after(NEWEST_FIRST, after))
     query = query.order_by(*order_by_clauses(NEWEST_FIRST)).limit(limit)
+    if offset:
+        query = query.offset(offset)
     rows: Sequence[Row[Any]] = (await session.execute(query)).all()
     return rows
 

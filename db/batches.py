@@ -9,14 +9,19 @@ from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from db.keyset import OrderKey, order_by_clauses, rows_after
 from db.models import CallBatch, batch_summary
 from db.text_search import LIKE_ESCAPE, contains_pattern
 
-v = batch_summary.c
+summary_columns = batch_summary.c
 
-NEWEST_FIRST = (OrderKey(v.created_at, descending=True), OrderKey(v.id, descending=True))
+NEWEST_FIRST = (
+    OrderKey(summary_columns.created_at, descending=True),
+    OrderKey(summary_columns.id, descending=True),
+)
 
 
 @dataclass(frozen=True)
@@ -30,22 +35,25 @@ class BatchFilter:
     the status): for APIs whose status words differ from the database's (Weya's "active")."""
 
 
-def _matching(columns: Any, agency_id: uuid.UUID, batch_filter: BatchFilter) -> list[Any]:
+def _matching(
+    columns: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]],
+    agency_id: uuid.UUID,
+    batch_filter: BatchFilter,
+) -> list[Any]:
     """Conditions over `columns`, which is the view's or the table's: both name the same columns."""
-    c = columns
-    conditions: list[Any] = [c.agency_id == agency_id]
+    conditions: list[Any] = [columns.agency_id == agency_id]
     if batch_filter.status is not None:
-        conditions.append(c.status == batch_filter.status)
+        conditions.append(columns.status == batch_filter.status)
     if batch_filter.campaign_id is not None:
-        conditions.append(c.campaign_id == batch_filter.campaign_id)
+        conditions.append(columns.campaign_id == batch_filter.campaign_id)
     if batch_filter.search:
         pattern = contains_pattern(batch_filter.search)
         status_matches = (
-            c.status.in_(batch_filter.search_statuses)
+            columns.status.in_(batch_filter.search_statuses)
             if batch_filter.search_statuses is not None
-            else c.status.ilike(pattern, escape=LIKE_ESCAPE)
+            else columns.status.ilike(pattern, escape=LIKE_ESCAPE)
         )
-        conditions.append(or_(c.name.ilike(pattern, escape=LIKE_ESCAPE), status_matches))
+        conditions.append(or_(columns.name.ilike(pattern, escape=LIKE_ESCAPE), status_matches))
     return conditions
 
 
@@ -63,7 +71,9 @@ async def list_batches(
     offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> Sequence[Row[Any]]:
-    query: Select[Any] = select(batch_summary).where(*_matching(v, agency_id, batch_filter))
+    query: Select[Any] = select(batch_summary).where(
+        *_matching(summary_columns, agency_id, batch_filter)
+    )
     if after is not None:
         query = query.where(rows_after(NEWEST_FIRST, after))
     query = query.order_by(*order_by_clauses(NEWEST_FIRST)).limit(limit)
@@ -97,7 +107,9 @@ async def count_batches(
 async def get_batch(
     session: AsyncSession, agency_id: uuid.UUID, batch_id: uuid.UUID
 ) -> Row[Any] | None:
-    query = select(batch_summary).where(v.agency_id == agency_id, v.id == batch_id)
+    query = select(batch_summary).where(
+        summary_columns.agency_id == agency_id, summary_columns.id == batch_id
+    )
     return (await session.execute(query)).first()
 
 
@@ -105,6 +117,9 @@ async def batches_by_id(
     session: AsyncSession, agency_id: uuid.UUID, batch_ids: Sequence[uuid.UUID]
 ) -> Sequence[Row[Any]]:
     """The agency's batches among `batch_ids` (deleted ones and others' are simply absent)."""
-    query = select(batch_summary).where(v.agency_id == agency_id, v.id.in_(list(batch_ids)))
-    rows: Sequence[Row[Any]] = (await session.execute(query.order_by(v.id))).all()
+    columns = summary_columns
+    query = select(batch_summary).where(
+        columns.agency_id == agency_id, columns.id.in_(list(batch_ids))
+    )
+    rows: Sequence[Row[Any]] = (await session.execute(query.order_by(columns.id))).all()
     return rows

@@ -18,7 +18,7 @@ from db.keyset import OrderKey, order_by_clauses, rows_after
 from db.models import CONTACT_STATUSES, PRIORITIES, CallLog, CampaignContact
 from db.text_search import LIKE_ESCAPE, contains_pattern
 
-cc = CampaignContact.__table__.c
+contact_columns = CampaignContact.__table__.c
 
 
 class ContactSortField(enum.Enum):
@@ -33,7 +33,9 @@ class ContactSortField(enum.Enum):
     DURATION_SECONDS = "duration_seconds"
 
 
-NAME_EXPRESSION: ColumnElement[Any] = func.contact_name(cc.first_name, cc.last_name)
+NAME_EXPRESSION: ColumnElement[Any] = func.contact_name(
+    contact_columns.first_name, contact_columns.last_name
+)
 """A contact's `name`: first and last name joined by a space, NULL when both are missing.
 
 `Contact.name` renders exactly this (see `contact_name`), so sorting by NAME orders contacts
@@ -47,31 +49,31 @@ def contact_name(first_name: str | None, last_name: str | None) -> str | None:
 
 
 STATUS_RANK: ColumnElement[int] = case(
-    {status: rank for rank, status in enumerate(CONTACT_STATUSES)}, value=cc.status
+    {status: rank for rank, status in enumerate(CONTACT_STATUSES)}, value=contact_columns.status
 )
 """Statuses sort in lifecycle order (pending … skipped), not alphabetically."""
 
 PRIORITY_RANK: ColumnElement[int] = case(
-    {priority: rank for rank, priority in enumerate(PRIORITIES)}, value=cc.priority
+    {priority: rank for rank, priority in enumerate(PRIORITIES)}, value=contact_columns.priority
 )
 """Priorities sort low < normal < high."""
 
-SEARCH_DOCUMENT: ColumnElement[str | None] = cc.search_text
+SEARCH_DOCUMENT: ColumnElement[str | None] = contact_columns.search_text
 """Lower-cased searchable text of a contact: phone, names (and the full name), email, company,
 title, account id and the string values of custom_data, separated by U+001F so that no match
 spans two fields. A stored generated column (migration 0003) computed by the SQL function
 `contact_search_document`."""
 
 _SORT_EXPRESSIONS: dict[ContactSortField, tuple[ColumnElement[Any], bool]] = {
-    ContactSortField.CREATED_AT: (cc.created_at, False),
+    ContactSortField.CREATED_AT: (contact_columns.created_at, False),
     ContactSortField.NAME: (NAME_EXPRESSION, True),
-    ContactSortField.PHONE_NUMBER: (cc.phone_number, False),
+    ContactSortField.PHONE_NUMBER: (contact_columns.phone_number, False),
     ContactSortField.STATUS: (STATUS_RANK, False),
     ContactSortField.PRIORITY: (PRIORITY_RANK, False),
-    ContactSortField.ATTEMPTS: (cc.attempts, False),
-    ContactSortField.LAST_ATTEMPT_AT: (cc.last_attempt_at, True),
-    ContactSortField.COMPLETED_AT: (cc.completed_at, True),
-    ContactSortField.DURATION_SECONDS: (cc.duration_seconds, True),
+    ContactSortField.ATTEMPTS: (contact_columns.attempts, False),
+    ContactSortField.LAST_ATTEMPT_AT: (contact_columns.last_attempt_at, True),
+    ContactSortField.COMPLETED_AT: (contact_columns.completed_at, True),
+    ContactSortField.DURATION_SECONDS: (contact_columns.duration_seconds, True),
 }
 
 
@@ -111,36 +113,35 @@ def order_keys(sort: Sequence[ContactSort]) -> list[OrderKey]:
     for item in sort:
         expression, nullable = _SORT_EXPRESSIONS[item.field]
         keys.append(OrderKey(expression, descending=item.descending, nullable=nullable))
-    keys.append(OrderKey(cc.id))
+    keys.append(OrderKey(contact_columns.id))
     return keys
 
 
 def _matching(
     agency_id: uuid.UUID, batch_id: uuid.UUID, contact_filter: ContactFilter
 ) -> list[ColumnElement[bool]]:
-    f = contact_filter
-    conditions = [cc.agency_id == agency_id, cc.batch_id == batch_id]
-    if f.status is not None:
-        conditions.append(cc.status == f.status)
-    if f.status_in is not None:
-        conditions.append(cc.status.in_(f.status_in))
-    if f.outcome is not None:
-        conditions.append(cc.outcome == f.outcome)
-    if f.priority is not None:
-        conditions.append(cc.priority == f.priority)
-    if f.do_not_call is not None:
-        conditions.append(cc.do_not_call.is_(f.do_not_call))
-    if f.call_status is not None:
+    conditions = [contact_columns.agency_id == agency_id, contact_columns.batch_id == batch_id]
+    if contact_filter.status is not None:
+        conditions.append(contact_columns.status == contact_filter.status)
+    if contact_filter.status_in is not None:
+        conditions.append(contact_columns.status.in_(contact_filter.status_in))
+    if contact_filter.outcome is not None:
+        conditions.append(contact_columns.outcome == contact_filter.outcome)
+    if contact_filter.priority is not None:
+        conditions.append(contact_columns.priority == contact_filter.priority)
+    if contact_filter.do_not_call is not None:
+        conditions.append(contact_columns.do_not_call.is_(contact_filter.do_not_call))
+    if contact_filter.call_status is not None:
         logs = CallLog.__table__.c
         conditions.append(
             exists().where(
-                logs.contact_id == cc.id,
+                logs.contact_id == contact_columns.id,
                 logs.agency_id == agency_id,
-                logs.call_status == f.call_status,
+                logs.call_status == contact_filter.call_status,
             )
         )
-    if f.search:
-        pattern = func.lower(literal(contains_pattern(f.search)))
+    if contact_filter.search:
+        pattern = func.lower(literal(contains_pattern(contact_filter.search)))
         conditions.append(SEARCH_DOCUMENT.like(pattern, escape=LIKE_ESCAPE))
     return conditions
 

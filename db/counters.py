@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     repair.add_argument("--batch", type=uuid.UUID, help="only this batch id")
     arguments = parser.parse_args(argv)
 
-    from db.settings import DatabaseSettings
+    from core.settings import DatabaseSettings
 
     url = DatabaseSettings().database_url
     if not url:

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from db.settings import Settings
+from core.settings import Settings
 
 APPLICATION_NAME = "callbatch-graphql"
 

@@ -13,9 +13,9 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from core.settings import DatabaseSettings
 from db.engine import async_database_url
 from db.models import Base
-from db.settings import DatabaseSettings
 from migrations.optional_indexes import include_object
 
 config = context.config

@@ -1,26 +1,26 @@
-"""The `Batch` type, its contacts list, and the batch connection."""
+"""The `Batch` type and its contacts list."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
 from sqlalchemy import Row
 
+from core.arguments import search_term
+from core.pagination import CONTACT_LIMITS, EVENT_LIMITS
 from db import contacts as contact_queries
-from schema.batch_event import BatchEventConnection, batch_events
-from schema.inputs import ContactFilter, ContactSort, contact_sort, filter_text, search_term
-from schema.pagination import CONTACT_LIMITS, ListSlice, list_binding, parse_window
-from schema.types import (
-    BatchStatus,
-    ContactConnection,
-    OffsetPagination,
-    PageInfo,
-    batch_fields,
-)
+from schema.batch_event import BatchEvent, batch_events
+from schema.connection import Connection, connection
+from schema.context import Info
+from schema.inputs import ContactFilter, ContactSort, contact_sort
+from schema.limits.list_sizes import Paged, list_size
+from schema.pagination import Paging, list_binding, list_slice
+from schema.types import BatchStatus, Contact, optional_id, page_contacts
 
 
 @strawberry.type
@@ -53,12 +53,42 @@ class Batch:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Batch:
-        return cls(**batch_fields(row))
+        """A batch from a `v_call_batch_summary` row."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            batch_id=row.id,
+            name=row.name,
+            status=BatchStatus(row.status),
+            campaign_id=optional_id(row.campaign_id),
+            campaign_name=row.campaign_name,
+            agent_mapping_id=optional_id(row.agent_mapping_id),
+            agent_name=row.agent_name,
+            from_number=row.from_number,
+            total_contacts=row.total_contacts,
+            pending=row.pending,
+            queued=row.queued,
+            in_progress=row.in_progress,
+            completed=row.completed,
+            failed=row.failed,
+            skipped=row.skipped,
+            calls_picked=row.calls_picked,
+            progress_percentage=float(row.progress_percentage),
+            remaining_count=row.remaining_count,
+            calls_per_minute=row.calls_per_minute,
+            max_concurrent=row.max_concurrent,
+            scheduled_for=row.scheduled_for,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            updated_at=row.updated_at,
+        )
 
-    @strawberry.field(description="Contacts of this batch, created_at ascending by default.")
+    @strawberry.field(
+        description="Contacts of this batch, created_at ascending by default.",
+        metadata=list_size(Paged(CONTACT_LIMITS)),
+    )
     async def contacts(
         self,
-        info: strawberry.Info,
+        info: Info,
         filter: ContactFilter | None = None,
         search: str | None = None,
         sort: list[ContactSort] | None = None,
@@ -67,13 +97,9 @@ class Batch:
         first: int | None = None,
         after: str | None = None,
         page: int | None = None,
-    ) -> ContactConnection:
+    ) -> Connection[Contact]:
         context = info.context
         term = search_term(search)
-        if filter is not None:
-            filter_text("filter.outcome", filter.outcome)
-            filter_text("filter.priority", filter.priority)
-            filter_text("filter.callStatus", filter.call_status)
         query_filter = (filter or ContactFilter()).to_query(term)
         order = contact_sort(sort)
         binding = list_binding(
@@ -82,77 +108,39 @@ class Batch:
             sort=[(s.field.value, s.descending) for s in order],
             filter=vars(query_filter),
         )
-        arity = len(order) + 1
-        window = parse_window(
-            CONTACT_LIMITS,
-            page=page,
-            offset=offset,
-            limit=limit,
-            first=first,
-            after=after,
-            decode_after=lambda cursor: context.cursors.decode(cursor, binding, arity),
+        paging = Paging(context.cursors, binding, arity=len(order) + 1)
+        window = paging.window(
+            CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
-        db, agency_id, batch_id = context.db, context.agency_id, self.batch_id
-
-        async def fetch(size: int) -> Sequence[contact_queries.ContactRow]:
-            async with db.session() as session:
-                return await contact_queries.list_contacts(
-                    session, agency_id, batch_id, query_filter, order,
-                    limit=size, offset=window.offset, after=window.after,
-                )  # fmt: skip
-
-        async def count(after: tuple[Any, ...] | None = None) -> int:
-            async with db.session() as session:
-                return await contact_queries.count_contacts(
-                    session, agency_id, batch_id, query_filter, order, after=after
-                )
-
-        return ContactConnection(
-            slice=ListSlice(
-                window,
-                fetch=fetch,
-                count=count,
-                count_after=count,
-                cursor_of=lambda row: context.cursors.encode(binding, row.sort_values),
-            )
+        agency_id, batch_id = context.agency_id, self.batch_id
+        fetch = partial(
+            contact_queries.list_contacts,
+            agency_id=agency_id,
+            batch_id=batch_id,
+            contact_filter=query_filter,
+            sort=order,
         )
+        count = partial(
+            contact_queries.count_contacts,
+            agency_id=agency_id,
+            batch_id=batch_id,
+            contact_filter=query_filter,
+            sort=order,
+        )
+        rows = list_slice(
+            context.db, window, fetch, count, lambda row: paging.cursor(row.sort_values)
+        )
+        return connection(rows, page_contacts)
 
     @strawberry.field(
-        description="Transitions made through this API (pause, resume, cancel, delete), newest first."
+        description="Transitions made through this API (pause, resume, cancel, delete), newest first.",
+        metadata=list_size(Paged(EVENT_LIMITS)),
     )
     def events(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> BatchEventConnection:
-        return batch_events(info.context, self.batch_id, first, after)
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[BatchEvent]:
+        return batch_events(info, self.batch_id, first, after)
 
 
-@strawberry.type
-class BatchEdge:
-    cursor: str
-    node: Batch
-
-
-@strawberry.type
-class BatchConnection:
-    slice: strawberry.Private[ListSlice[Row[Any]]]
-
-    @strawberry.field
-    async def edges(self) -> list[BatchEdge]:
-        rows = await self.slice.rows()
-        return [BatchEdge(cursor=self.slice.cursor_of(r), node=Batch.from_row(r)) for r in rows]
-
-    @strawberry.field
-    async def nodes(self) -> list[Batch]:
-        return [Batch.from_row(r) for r in await self.slice.rows()]
-
-    @strawberry.field
-    def page_info(self) -> PageInfo:
-        return PageInfo(slice=self.slice)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.slice.total()
-
-    @strawberry.field
-    async def pagination(self) -> OffsetPagination:
-        return OffsetPagination(**vars(await self.slice.pagination()))
+async def batches_of(info: Info, rows: Sequence[Row[Any]]) -> list[Batch]:
+    return [Batch.from_row(row) for row in rows]

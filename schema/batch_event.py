@@ -1,19 +1,22 @@
-"""`BatchEvent`: one transition of a batch (the audit trail), and its connection."""
+"""`BatchEvent`: one transition of a batch (the audit trail), and the batch's list of them."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
 from sqlalchemy import Row
 
+from core.pagination import EVENT_LIMITS
 from db import batch_events as event_queries
-from schema.context import Context
-from schema.pagination import EVENT_LIMITS, ListSlice, list_binding, parse_window
-from schema.types import BatchStatus, PageInfo
+from schema.connection import Connection, connection
+from schema.context import Info
+from schema.pagination import Paging, list_binding, list_slice
+from schema.types import BatchStatus
 
 
 @strawberry.type(description="One transition of a batch made through this API.")
@@ -39,66 +42,25 @@ class BatchEvent:
         )
 
 
-@strawberry.type
-class BatchEventEdge:
-    cursor: str
-    node: BatchEvent
-
-
-@strawberry.type
-class BatchEventConnection:
-    slice: strawberry.Private[ListSlice[Row[Any]]]
-
-    @strawberry.field
-    async def edges(self) -> list[BatchEventEdge]:
-        rows = await self.slice.rows()
-        return [
-            BatchEventEdge(cursor=self.slice.cursor_of(r), node=BatchEvent.from_row(r))
-            for r in rows
-        ]
-
-    @strawberry.field
-    async def nodes(self) -> list[BatchEvent]:
-        return [BatchEvent.from_row(r) for r in await self.slice.rows()]
-
-    @strawberry.field
-    def page_info(self) -> PageInfo:
-        return PageInfo(slice=self.slice)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.slice.total()
+async def events_of(info: Info, rows: Sequence[Row[Any]]) -> list[BatchEvent]:
+    return [BatchEvent.from_row(row) for row in rows]
 
 
 def batch_events(
-    context: Context, batch_id: uuid.UUID, first: int | None, after: str | None
-) -> BatchEventConnection:
+    info: Info, batch_id: uuid.UUID, first: int | None, after: str | None
+) -> Connection[BatchEvent]:
     """The batch's events, newest first, cursor-paged (first/after) like the other lists."""
-    binding = list_binding("batchEvents", batch=batch_id)
-    window = parse_window(
-        EVENT_LIMITS,
-        first=first,
-        after=after,
-        decode_after=lambda cursor: context.cursors.decode(cursor, binding, 2),
+    context = info.context
+    paging = Paging(context.cursors, list_binding("batchEvents", batch=batch_id), arity=2)
+    window = paging.window(
+        EVENT_LIMITS, page=None, offset=None, limit=None, first=first, after=after
     )
-    db, agency_id = context.db, context.agency_id
-
-    async def fetch(size: int) -> Sequence[Row[Any]]:
-        async with db.session() as session:
-            return await event_queries.list_events(
-                session, agency_id, batch_id, limit=size, after=window.after
-            )
-
-    async def count(after: tuple[Any, ...] | None = None) -> int:
-        async with db.session() as session:
-            return await event_queries.count_events(session, agency_id, batch_id, after=after)
-
-    return BatchEventConnection(
-        slice=ListSlice(
-            window,
-            fetch=fetch,
-            count=count,
-            count_after=count,
-            cursor_of=lambda row: context.cursors.encode(binding, event_queries.sort_values(row)),
-        )
+    agency_id = context.agency_id
+    rows = list_slice(
+        context.db,
+        window,
+        partial(event_queries.list_events, agency_id=agency_id, batch_id=batch_id),
+        partial(event_queries.count_events, agency_id=agency_id, batch_id=batch_id),
+        lambda row: paging.cursor(event_queries.sort_values(row)),
     )
+    return connection(rows, events_of)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+import strawberry
+
 from db.tenancy import AgencyWriter, RequestDatabase
 from schema.live_session import LiveSession
 from schema.loaders import Loaders
@@ -32,3 +34,7 @@ class Context:
         next message is read afresh (in a new transaction, when it is due)."""
         await self.db.close()
         self.loaders = Loaders(self.db)
+
+
+Info = strawberry.Info[Context, None]
+"""What resolvers take as `info`: `info.context` is a `Context`, checked by mypy."""

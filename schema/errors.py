@@ -1,6 +1,6 @@
 """The error contract: domain errors, their `extensions.code`, and masking of everything else.
 
-Resolvers raise the errors below; `ErrorCodes` (a schema extension) stamps their code on the
+Resolvers raise the domain errors of `core.errors`; `ErrorCodes` (a schema extension) stamps their code on the
 GraphQL error and replaces any other exception by a generic INTERNAL_SERVER_ERROR carrying the
 request id, after logging the full trace under that same id.
 """
@@ -10,74 +10,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLError, GraphQLInputObjectType, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
+from core.errors import DomainError, ServiceUnavailable, StatementTimeout
 from db.faults import DatabaseFault, classify
 
 logger = logging.getLogger("callbatch.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the requestId when reporting it."
-
-
-class DomainError(Exception):
-    """An error the client caused or may act on; its message is safe to show."""
-
-    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
-    http_status: ClassVar[int] = 500
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class BadUserInput(DomainError):
-    code = "BAD_USER_INPUT"
-    http_status = 400
-
-
-class BadRequest(DomainError):
-    """The HTTP request itself is unusable (not JSON, no query): refused before GraphQL runs."""
-
-    code = "BAD_REQUEST"
-    http_status = 400
-
-
-class NotFound(DomainError):
-    code = "NOT_FOUND"
-    http_status = 404
-
-
-class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
-    http_status = 401
-
-
-class Forbidden(DomainError):
-    code = "FORBIDDEN"
-    http_status = 403
-
-
-class LimitExceeded(DomainError):
-    """A bound on what one caller may hold at once (live subscriptions) is reached."""
-
-    code = "LIMIT_EXCEEDED"
-    http_status = 429
-
-
-class ServiceUnavailable(DomainError):
-    code = "SERVICE_UNAVAILABLE"
-    http_status = 503
-
-
-class StatementTimeout(DomainError):
-    code = "TIMEOUT"
-    http_status = 503
-
-
-UNAVAILABLE_CODES = frozenset({ServiceUnavailable.code, StatementTimeout.code})
 
 
 def domain_error_for(error: BaseException) -> DomainError | None:
@@ -100,12 +43,6 @@ def error_body(error: DomainError, request_id: str | None = None) -> dict[str, A
     if request_id:
         extensions["requestId"] = request_id
     return {"data": None, "errors": [{"message": error.message, "extensions": extensions}]}
-
-
-def describe(value: object, limit: int = 40) -> str:
-    """A short, safe rendering of a client's value for an error message."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…'"
 
 
 def _validation_code(error: GraphQLError) -> str:

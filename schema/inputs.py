@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 
+from core.arguments import ContactFilterText
+from core.errors import BadUserInput
 from db import contacts as contact_queries
-from schema.errors import BadUserInput, describe
 from schema.types import ContactSortField, ContactStatus, SortDirection
-
-SEARCH_MAX_LENGTH = 200
 
 
 @strawberry.input
@@ -32,15 +29,17 @@ class ContactFilter:
     )
 
     def to_query(self, search: str | None) -> contact_queries.ContactFilter:
+        """The `db` filter, its text fields checked (`ContactFilterText`)."""
+        text = ContactFilterText(self.outcome, self.priority, self.call_status)
         return contact_queries.ContactFilter(
             status=self.status.value if self.status else None,
             status_in=tuple(sorted({s.value for s in self.status_in}))
             if self.status_in is not None
             else None,
-            outcome=self.outcome,
-            priority=self.priority,
+            outcome=text.outcome,
+            priority=text.priority,
             do_not_call=self.do_not_call,
-            call_status=self.call_status,
+            call_status=text.call_status,
             search=search,
         )
 
@@ -61,29 +60,3 @@ def contact_sort(sort: list[ContactSort] | None) -> tuple[contact_queries.Contac
         contact_queries.ContactSort(item.field, descending=item.direction is SortDirection.DESC)
         for item in sort
     )
-
-
-def parse_id(name: str, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise BadUserInput(f"{name} must be a UUID, got {describe(value)}") from None
-
-
-def search_term(value: str | None) -> str | None:
-    """A search string as data: bounded, free of control characters, blank meaning none."""
-    if value is None:
-        return None
-    if len(value) > SEARCH_MAX_LENGTH:
-        raise BadUserInput(
-            f"search must be at most {SEARCH_MAX_LENGTH} characters, got {len(value)}"
-        )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise BadUserInput("search must not contain control characters (such as NUL or newline)")
-    return value if value.strip() else None
-
-
-def filter_text(name: str, value: str | None) -> str | None:
-    if value is not None and (len(value) > SEARCH_MAX_LENGTH or "\x00" in value):
-        raise BadUserInput(f"{name} must be at most {SEARCH_MAX_LENGTH} characters, without NUL")
-    return value

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import strawberry
 
+from core.arguments import parse_id
+from core.errors import BadUserInput, Forbidden, NotFound
 from db import batch_control
 from db import batches as batch_queries
 from db.batch_control import BatchAction
 from schema.batch import Batch
 from schema.context import Context
-from schema.errors import BadUserInput, Forbidden, NotFound
-from schema.inputs import parse_id
 from schema.query import BATCH_NOT_FOUND
 
 NOT_AN_OPERATOR = "only operators may change batches; this user is a viewer"

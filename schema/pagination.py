@@ -1,8 +1,7 @@
-"""Pagination for every list: argument checking, offset maths, cursors and connections.
+"""Pagination of the GraphQL lists: cursors and the lazy page behind a connection (paging
+arguments and offset maths: `core.pagination`).
 
-Two modes, never mixed in one call:
-- offset mode: `page` (1-based) or `offset`, plus `limit`;
-- cursor mode: `first` plus `after`, resumed with a keyset (seek) query, never OFFSET.
+Cursor mode (`first` plus `after`) resumes with a keyset (seek) query, never OFFSET.
 
 A cursor is `base64url(json) + "." + HMAC`: it carries the sort values of its row (the sort keys
 and the unique tie-break) and a digest of the list it came from (which batch, sort, filter,
@@ -17,37 +16,21 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from schema.errors import BadUserInput
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import BadUserInput
+from core.pagination import Limits, OffsetMaths, Window, offset_maths, parse_window
+from db.tenancy import RequestDatabase
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Limits:
-    default: int
-    maximum: int
-
-
-BATCH_LIMITS = Limits(default=25, maximum=100)
-CONTACT_LIMITS = Limits(default=50, maximum=200)
-EVENT_LIMITS = Limits(default=20, maximum=100)
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which slice of a list one call asks for."""
-
-    limit: int
-    offset: int = 0
-    after: tuple[Any, ...] | None = None
-    cursor_mode: bool = False
+Row = TypeVar("Row")
+RowT_co = TypeVar("RowT_co", covariant=True)
 
 
 def list_binding(kind: str, **parts: Any) -> str:
@@ -111,74 +94,6 @@ def _decode_value(value: Any) -> Any:
     if value is None or isinstance(value, (int, str)):
         return value
     raise ValueError("unknown cursor value")
-
-
-def _check_range(name: str, value: int, low: int, high: int | None = None) -> None:
-    if value < low or (high is not None and value > high):
-        allowed = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadUserInput(f"{name} must be {allowed}, got {value}")
-
-
-def parse_window(
-    limits: Limits,
-    *,
-    page: int | None = None,
-    offset: int | None = None,
-    limit: int | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    decode_after: Callable[[str], tuple[Any, ...]],
-) -> Window:
-    """Check paging arguments and turn them into a `Window`; every violation is BAD_USER_INPUT."""
-    offset_mode = [
-        n for n, v in (("page", page), ("offset", offset), ("limit", limit)) if v is not None
-    ]
-    cursor_mode = [n for n, v in (("first", first), ("after", after)) if v is not None]
-    if offset_mode and cursor_mode:
-        raise BadUserInput(
-            f"use either offset paging (page/offset with limit) or cursor paging (first with "
-            f"after), not both: got {', '.join(offset_mode + cursor_mode)}"
-        )
-    if page is not None and offset is not None:
-        raise BadUserInput("give page or offset, not both")
-    if cursor_mode:
-        size = limits.default if first is None else first
-        _check_range("first", size, 1, limits.maximum)
-        return Window(
-            limit=size,
-            after=decode_after(after) if after is not None else None,
-            cursor_mode=True,
-        )
-    size = limits.default if limit is None else limit
-    _check_range("limit", size, 1, limits.maximum)
-    if page is not None:
-        _check_range("page", page, 1)
-        return Window(limit=size, offset=(page - 1) * size)
-    if offset is not None:
-        _check_range("offset", offset, 0)
-        return Window(limit=size, offset=offset)
-    return Window(limit=size)
-
-
-@dataclass(frozen=True)
-class OffsetMaths:
-    total: int
-    page: int
-    limit: int
-    offset: int
-    total_pages: int
-    has_more: bool
-
-
-def offset_maths(total: int, offset: int, limit: int) -> OffsetMaths:
-    return OffsetMaths(
-        total=total,
-        page=offset // limit + 1,
-        limit=limit,
-        offset=offset,
-        total_pages=math.ceil(total / limit),
-        has_more=offset + limit < total,
-    )
 
 
 class ListSlice(Generic[T]):
@@ -245,3 +160,74 @@ class ListSlice(Generic[T]):
     async def pagination(self) -> OffsetMaths:
         offset = await self.offset()
         return offset_maths(await self.total(), offset, self.window.limit)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The paging of one list: its cursors are bound to it (`list_binding`: which list, sort and
+    filter) and carry `arity` sort values, so a cursor of another list is refused."""
+
+    cursors: CursorCodec
+    binding: str
+    arity: int
+
+    def window(
+        self,
+        limits: Limits,
+        *,
+        page: int | None,
+        offset: int | None,
+        limit: int | None,
+        first: int | None,
+        after: str | None,
+    ) -> Window:
+        """The list field's paging arguments checked and turned into a `Window`."""
+        return parse_window(
+            limits,
+            page=page,
+            offset=offset,
+            limit=limit,
+            first=first,
+            after=after,
+            decode_after=lambda cursor: self.cursors.decode(cursor, self.binding, self.arity),
+        )
+
+    def cursor(self, sort_values: Sequence[Any]) -> str:
+        return self.cursors.encode(self.binding, sort_values)
+
+
+class FetchRows(Protocol[RowT_co]):
+    """A query function of `db` with its list's arguments bound: a page of rows."""
+
+    def __call__(
+        self, session: AsyncSession, *, limit: int, offset: int, after: Sequence[Any] | None
+    ) -> Awaitable[Sequence[RowT_co]]: ...
+
+
+class CountRows(Protocol):
+    """A query function of `db` with its list's arguments bound: rows of the list, or after a
+    cursor's position."""
+
+    def __call__(self, session: AsyncSession, *, after: Sequence[Any] | None) -> Awaitable[int]: ...
+
+
+def list_slice(
+    db: RequestDatabase,
+    window: Window,
+    fetch: FetchRows[Row],
+    count: CountRows,
+    cursor_of: Callable[[Row], str],
+) -> ListSlice[Row]:
+    """The `ListSlice` of `window` over a list whose query functions take the request's session."""
+
+    async def fetch_rows(size: int) -> Sequence[Row]:
+        async with db.session() as session:
+            return await fetch(session, limit=size, offset=window.offset, after=window.after)
+
+    async def count_rows(after: tuple[Any, ...] | None = None) -> int:
+        async with db.session() as session:
+            return await count(session, after=after)
+
+    return ListSlice(
+        window, fetch=fetch_rows, count=count_rows, count_after=count_rows, cursor_of=cursor_of
+    )

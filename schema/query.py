@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from functools import partial
 
 import strawberry
-from sqlalchemy import Row
 
+from core.arguments import parse_id, search_term
+from core.errors import NotFound
+from core.pagination import BATCH_LIMITS
 from db import batches as batch_queries
-from schema.batch import Batch, BatchConnection
-from schema.errors import NotFound
-from schema.inputs import parse_id, search_term
-from schema.pagination import BATCH_LIMITS, ListSlice, list_binding, parse_window
+from schema.batch import Batch, batches_of
+from schema.connection import Connection, connection
+from schema.context import Info
+from schema.limits.list_sizes import Paged, list_size
+from schema.pagination import Paging, list_binding, list_slice
 from schema.types import BatchStatus
 
 BATCH_NOT_FOUND = "batch not found"
@@ -24,11 +26,12 @@ class Query:
         description=(
             "Batches of the caller's agency, newest first. Offset mode: page (1-based) or offset, plus limit. "
             "Cursor mode: first + after."
-        )
+        ),
+        metadata=list_size(Paged(BATCH_LIMITS)),
     )
     async def batches(
         self,
-        info: strawberry.Info,
+        info: Info,
         search: str | None = None,
         status: BatchStatus | None = None,
         campaign_id: strawberry.ID | None = None,
@@ -37,54 +40,33 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         offset: int | None = None,
-    ) -> BatchConnection:
+    ) -> Connection[Batch]:
         context = info.context
         batch_filter = batch_queries.BatchFilter(
             search=search_term(search),
             status=status.value if status else None,
             campaign_id=parse_id("campaignId", campaign_id) if campaign_id is not None else None,
         )
-        binding = list_binding("batches", filter=vars(batch_filter))
-        window = parse_window(
-            BATCH_LIMITS,
-            page=page,
-            offset=offset,
-            limit=limit,
-            first=first,
-            after=after,
-            decode_after=lambda cursor: context.cursors.decode(cursor, binding, 2),
+        paging = Paging(context.cursors, list_binding("batches", filter=vars(batch_filter)), 2)
+        window = paging.window(
+            BATCH_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
-        db, agency_id = context.db, context.agency_id
-
-        async def fetch(size: int) -> Sequence[Row[Any]]:
-            async with db.session() as session:
-                return await batch_queries.list_batches(
-                    session, agency_id, batch_filter,
-                    limit=size, offset=window.offset, after=window.after,
-                )  # fmt: skip
-
-        async def count(after: tuple[Any, ...] | None = None) -> int:
-            async with db.session() as session:
-                return await batch_queries.count_batches(
-                    session, agency_id, batch_filter, after=after
-                )
-
-        return BatchConnection(
-            slice=ListSlice(
-                window,
-                fetch=fetch,
-                count=count,
-                count_after=count,
-                cursor_of=lambda row: context.cursors.encode(
-                    binding, batch_queries.sort_values(row)
-                ),
-            )
+        agency_id = context.agency_id
+        fetch = partial(batch_queries.list_batches, agency_id=agency_id, batch_filter=batch_filter)
+        count = partial(batch_queries.count_batches, agency_id=agency_id, batch_filter=batch_filter)
+        rows = list_slice(
+            context.db,
+            window,
+            fetch,
+            count,
+            lambda row: paging.cursor(batch_queries.sort_values(row)),
         )
+        return connection(rows, batches_of)
 
     @strawberry.field(
         description="One batch of the caller's agency, or null with a NOT_FOUND error."
     )
-    async def batch(self, info: strawberry.Info, id: strawberry.ID) -> Batch | None:
+    async def batch(self, info: Info, id: strawberry.ID) -> Batch | None:
         context = info.context
         batch_id = parse_id("id", id)
         async with context.db.session() as session:

@@ -21,13 +21,13 @@ import strawberry
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.arguments import parse_id
+from core.errors import BadRequest, LimitExceeded, NotFound, Unauthenticated
 from db import batches as batch_queries
 from db.faults import DatabaseFault, classify
 from db.notifications import Changes, TooManyWatches, Watch
 from schema.batch import Batch
 from schema.context import Context
-from schema.errors import BadRequest, LimitExceeded, NotFound, Unauthenticated
-from schema.inputs import parse_id
 from schema.live_session import LiveSession
 from schema.query import BATCH_NOT_FOUND
 from schema.types import BatchStatus

@@ -6,17 +6,16 @@ import enum
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import strawberry
-from sqlalchemy import Row
 from strawberry.scalars import JSON
 from strawberry.types.nodes import SelectedField, Selection
 
 from db import contacts as contact_queries
 from db.models import CallLog as CallLogRow
 from db.models import CampaignContact
-from schema.pagination import ListSlice
+from schema.context import Info
+from schema.limits.list_sizes import PerParent, list_size
 
 
 @strawberry.enum
@@ -49,43 +48,8 @@ class SortDirection(enum.Enum):
 ContactSortField = strawberry.enum(contact_queries.ContactSortField)
 
 
-def _id(value: uuid.UUID | None) -> strawberry.ID | None:
+def optional_id(value: uuid.UUID | None) -> strawberry.ID | None:
     return strawberry.ID(str(value)) if value is not None else None
-
-
-@strawberry.type
-class PageInfo:
-    """Each field is computed only when selected (hasPreviousPage may need a count)."""
-
-    slice: strawberry.Private[ListSlice[Any]]
-
-    @strawberry.field
-    async def has_next_page(self) -> bool:
-        return await self.slice.has_next_page()
-
-    @strawberry.field
-    async def has_previous_page(self) -> bool:
-        return await self.slice.has_previous_page()
-
-    @strawberry.field
-    async def start_cursor(self) -> str | None:
-        rows = await self.slice.rows()
-        return self.slice.cursor_of(rows[0]) if rows else None
-
-    @strawberry.field
-    async def end_cursor(self) -> str | None:
-        rows = await self.slice.rows()
-        return self.slice.cursor_of(rows[-1]) if rows else None
-
-
-@strawberry.type
-class OffsetPagination:
-    total: int
-    page: int
-    limit: int
-    offset: int
-    total_pages: int
-    has_more: bool
 
 
 @strawberry.type
@@ -139,7 +103,10 @@ class Contact:
     contact_id: strawberry.Private[uuid.UUID]
     call_log_rows: strawberry.Private[Sequence[CallLogRow]] = ()
 
-    @strawberry.field(description="Call attempts, oldest first (the seed's phoneLogs).")
+    @strawberry.field(
+        description="Call attempts, oldest first (the seed's phoneLogs).",
+        metadata=list_size(PerParent(lambda limits: limits.call_logs_per_contact)),
+    )
     def call_logs(self) -> list[CallLog]:
         return [CallLog.from_row(row) for row in self.call_log_rows]
 
@@ -161,7 +128,7 @@ class Contact:
             account_id=row.account_id,
             priority=row.priority,
             status=ContactStatus(row.status),
-            call_id=_id(row.call_id),
+            call_id=optional_id(row.call_id),
             attempts=row.attempts,
             max_attempts=row.max_attempts,
             outcome=row.outcome,
@@ -176,9 +143,7 @@ class Contact:
         )
 
 
-async def page_contacts(
-    info: strawberry.Info, rows: Sequence[contact_queries.ContactRow]
-) -> list[Contact]:
+async def page_contacts(info: Info, rows: Sequence[contact_queries.ContactRow]) -> list[Contact]:
     """A page's contacts, with their call logs when the query selects `callLogs` below this
     field: one DataLoader call for the whole page (one statement, shared by `edges` and
     `nodes`), rather than one awaited resolver per contact."""
@@ -194,70 +159,3 @@ def _selects(selections: Sequence[Selection], name: str) -> bool:
         (isinstance(s, SelectedField) and s.name == name) or _selects(s.selections, name)
         for s in selections
     )
-
-
-@strawberry.type
-class ContactEdge:
-    cursor: str
-    node: Contact
-
-
-@strawberry.type
-class ContactConnection:
-    slice: strawberry.Private[ListSlice[contact_queries.ContactRow]]
-
-    @strawberry.field
-    async def edges(self, info: strawberry.Info) -> list[ContactEdge]:
-        rows = await self.slice.rows()
-        contacts = await page_contacts(info, rows)
-        return [
-            ContactEdge(cursor=self.slice.cursor_of(r), node=contact)
-            for r, contact in zip(rows, contacts, strict=True)
-        ]
-
-    @strawberry.field
-    async def nodes(self, info: strawberry.Info) -> list[Contact]:
-        return await page_contacts(info, await self.slice.rows())
-
-    @strawberry.field
-    def page_info(self) -> PageInfo:
-        return PageInfo(slice=self.slice)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.slice.total()
-
-    @strawberry.field
-    async def pagination(self) -> OffsetPagination:
-        return OffsetPagination(**vars(await self.slice.pagination()))
-
-
-def batch_fields(row: Row[Any]) -> dict[str, Any]:
-    """The scalar fields of a `Batch` from a `v_call_batch_summary` row."""
-    return {
-        "id": strawberry.ID(str(row.id)),
-        "batch_id": row.id,
-        "name": row.name,
-        "status": BatchStatus(row.status),
-        "campaign_id": _id(row.campaign_id),
-        "campaign_name": row.campaign_name,
-        "agent_mapping_id": _id(row.agent_mapping_id),
-        "agent_name": row.agent_name,
-        "from_number": row.from_number,
-        "total_contacts": row.total_contacts,
-        "pending": row.pending,
-        "queued": row.queued,
-        "in_progress": row.in_progress,
-        "completed": row.completed,
-        "failed": row.failed,
-        "skipped": row.skipped,
-        "calls_picked": row.calls_picked,
-        "progress_percentage": float(row.progress_percentage),
-        "remaining_count": row.remaining_count,
-        "calls_per_minute": row.calls_per_minute,
-        "max_concurrent": row.max_concurrent,
-        "scheduled_for": row.scheduled_for,
-        "created_at": row.created_at,
-        "started_at": row.started_at,
-        "updated_at": row.updated_at,
-    }

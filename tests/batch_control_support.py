@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import Tenant
+from tests.tenant import Tenant
 
 MUTATIONS = {
     "pause": "mutation($id: ID!) { result: pauseBatch(id: $id) { id status updatedAt } }",

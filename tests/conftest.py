@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,15 +15,13 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from app import create_app
+from core.settings import Settings
 from db.engine import create_engine
-from db.settings import Settings
 from migrations import alembic_config
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory
-from web.auth import issue_token
+from tests.tenant import JWT_SECRET, Tenant
 from web.state import AppState
-
-JWT_SECRET = "test-secret-0123456789abcdef-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -100,39 +97,6 @@ async def client(app_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def token_for(user_id: uuid.UUID) -> str:
-    return issue_token(user_id, JWT_SECRET)
-
-
-@dataclass
-class Tenant:
-    """An agency with one user, and a way to query the API as that user."""
-
-    agency_id: uuid.UUID
-    user_id: uuid.UUID
-    client: httpx.AsyncClient
-
-    async def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token_for(self.user_id)}"},
-        )
-
-    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The JSON body of a query that must answer HTTP 200."""
-        response = await self.post(query, variables)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        """`data` of a query that must succeed without errors."""
-        body = await self.query(query, variables)
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-
 @pytest.fixture
 async def tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
     agency_id = await factory.agency(name="Agency A")
@@ -143,3 +107,11 @@ async def tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
 async def other_tenant(factory: Factory, client: httpx.AsyncClient) -> Tenant:
     agency_id = await factory.agency(name="Agency B")
     return Tenant(agency_id, await factory.user(agency_id), client)
+
+
+@pytest.fixture
+async def batch_id(tenant: Tenant, factory: Factory) -> uuid.UUID:
+    """A batch of three contacts in `tenant`'s agency (the error tests' healthy target)."""
+    batch_id = await factory.batch(tenant.agency_id, name="Healthy")
+    await factory.contacts(batch_id, tenant.agency_id, [{}, {}, {}])
+    return batch_id

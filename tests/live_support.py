@@ -20,11 +20,14 @@ import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from app import create_app
-from db.settings import Settings
+from core.settings import Settings
 from web.live import WEBSOCKET_SERVER_OPTIONS
 from web.state import AppState
+
+GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
 PROGRESS = """
 subscription($id: ID!) {
@@ -86,7 +89,7 @@ class GraphQLWs:
         cls, url: str, token: str | None, *, payload: Any = None
     ) -> AsyncIterator[GraphQLWs]:
         """Connected and initialised (`connection_ack` received) unless the server refuses."""
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        async with websockets.connect(url, subprotocols=[GRAPHQL_TRANSPORT_WS]) as socket:
             client = cls(socket)
             if payload is None and token is not None:
                 payload = {"Authorization": f"Bearer {token}"}

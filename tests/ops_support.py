@@ -26,8 +26,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from app import create_app
+from core.settings import Settings
 from db.engine import create_engine
-from db.settings import Settings
 from migrations import alembic_config
 from tests.factories import Factory
 from web.auth import issue_token

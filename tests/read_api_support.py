@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.contacts import contact_name
 from db.models import CONTACT_STATUSES, PRIORITIES
-from tests.conftest import Tenant
 from tests.factories import T0, Factory
+from tests.tenant import Tenant
 
 CONTACTS_QUERY = """
 query Contacts($id: ID!, $filter: ContactFilter, $search: String, $sort: [ContactSort!],

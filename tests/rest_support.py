@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Tenant, token_for
 from tests.factories import Factory
+from tests.tenant import Tenant, token_for
 
 
 async def rest_get(tenant: Tenant, url: str, **params: Any) -> httpx.Response:
@@ -119,3 +119,26 @@ async def function_seed_batch(factory: Factory, agency_id: uuid.UUID) -> SeedBat
         + [{"status": "queued", "created_at": later + timedelta(seconds=20 + i)} for i in range(5)],
     )
     return SeedBatch(batch_id, campaign_id, agent_id, answered)
+
+
+ENVELOPE_KEYS = {"message", "status", "code", "errorMessage", "data"}
+
+
+def batches_url(user_id: uuid.UUID | str) -> str:
+    return f"/api/call/batches/{user_id}"
+
+
+def details_url(batch_id: uuid.UUID | str) -> str:
+    return f"/api/call/batch-details/{batch_id}"
+
+
+def assert_error(response: httpx.Response, status: int, fragment: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert body["status"] is False
+    assert body["code"] == status
+    assert body["data"] is None
+    assert isinstance(body["message"], str) and body["message"]
+    assert fragment in body["errorMessage"], body["errorMessage"]
+    return body

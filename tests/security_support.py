@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import JWT_SECRET
+from tests.tenant import JWT_SECRET
 
 FORBIDDEN_IN_RESPONSES = (
     JWT_SECRET,
@@ -77,3 +77,18 @@ def log_text(caplog: pytest.LogCaptureFixture) -> str:
         if record.exc_info:
             lines.append(formatter.formatException(record.exc_info))
     return "\n".join(lines)
+
+
+HEALTHY_QUERY = "{ batches { totalCount nodes { name } } }"
+
+BATCH_QUERY = "query One($id: ID!) { batch(id: $id) { id name } }"
+
+BATCHES = """
+query Batches($search: String, $status: BatchStatus, $campaignId: ID, $page: Int,
+              $limit: Int, $first: Int, $after: String) {
+  batches(search: $search, status: $status, campaignId: $campaignId, page: $page,
+          limit: $limit, first: $first, after: $after) {
+    totalCount nodes { name } pageInfo { endCursor }
+  }
+}
+"""

@@ -13,7 +13,6 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import JWT_SECRET, Tenant, token_for
 from tests.factories import Factory
 from tests.security_support import (
     assert_nothing_leaks,
@@ -23,6 +22,7 @@ from tests.security_support import (
     post_graphql,
     unsigned_token,
 )
+from tests.tenant import JWT_SECRET, Tenant, token_for
 from web.auth import issue_token
 
 QUERY = "{ batches { totalCount } }"

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.batch_control_support import EVENTS, act, error_code
-from tests.conftest import Tenant
 from tests.factories import Factory
+from tests.tenant import Tenant
 
 STATUSES = ("pending", "scheduled", "processing", "paused", "completed", "failed", "cancelled")
 

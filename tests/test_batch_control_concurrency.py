@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import create_app
+from core.settings import Settings
 from db.engine import session_factory
-from db.settings import Settings
 from tests.batch_control_support import act
 from tests.committed_data import CommittedData, committed
-from tests.conftest import Tenant
+from tests.tenant import Tenant
 from web.state import AppState
 
 __all__ = ["committed"]

@@ -6,7 +6,7 @@ import httpx
 from pydantic import SecretStr
 
 from app import create_app
-from db.settings import Settings
+from core.settings import Settings
 from web.state import AppState
 
 PREFLIGHT = {

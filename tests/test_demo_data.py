@@ -3,9 +3,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.demo import DEMO_USER_ID, load_demo_data
 from db.models import CallBatch, CampaignContact, batch_summary
-from tests.conftest import token_for
+from demo.load import load_demo_data
+from demo.plan import DEMO_USER_ID
+from tests.tenant import token_for
 
 
 async def test_loading_demo_data_twice_inserts_it_once(connection: AsyncConnection) -> None:

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.conftest import token_for
+from tests.tenant import token_for
 
 
 async def test_minimal_rows_inserted_with_plain_sql_are_served_with_true_counts(

@@ -22,10 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app import create_app
+from core.settings import Settings
 from db.engine import create_engine, session_factory
-from db.settings import Settings
-from tests.conftest import Tenant, token_for
 from tests.ops_support import BATCHES_QUERY, PrivateServer, free_port, private_server, running_app
+from tests.tenant import Tenant, token_for
 from web.state import AppState
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tests.conftest import Tenant
 from tests.factories import Factory
+from tests.tenant import Tenant
 
 
 async def test_batches_query_answers_the_callers_batches_with_progress(

@@ -28,8 +28,8 @@ from schemathesis.graphql import nodes
 
 from db.contacts import ContactSortField
 from schema import build_schema
-from tests.conftest import Tenant
 from tests.factories import Factory
+from tests.tenant import Tenant
 
 SCHEMATHESIS_EXAMPLES = 200
 ARGUMENT_EXAMPLES = 150

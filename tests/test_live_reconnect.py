@@ -14,13 +14,13 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from core.settings import Settings
 from db.engine import async_database_url
-from db.settings import Settings
 from migrations import alembic_config
 from tests.committed_data import CommittedData, committed
-from tests.conftest import JWT_SECRET, token_for
 from tests.database import scratch_database
 from tests.live_support import PROGRESS, GraphQLWs, running_server
+from tests.tenant import JWT_SECRET, token_for
 
 __all__ = ["committed"]
 

@@ -15,10 +15,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
-from db.settings import Settings
+from core.settings import Settings
 from tests.committed_data import CommittedData, committed
-from tests.conftest import JWT_SECRET, token_for
-from tests.live_support import PROGRESS, UPDATES, GraphQLWs, running_server
+from tests.live_support import (
+    GRAPHQL_TRANSPORT_WS,
+    PROGRESS,
+    UPDATES,
+    GraphQLWs,
+    running_server,
+)
+from tests.tenant import JWT_SECRET, token_for
 from web.auth import issue_token
 from web.state import AppState
 
@@ -186,7 +192,7 @@ async def test_a_subscription_before_connection_init_is_refused(
     server: tuple[str, AppState],
 ) -> None:
     url, _ = server
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as raw:  # type: ignore[list-item]
+    async with websockets.connect(url, subprotocols=[GRAPHQL_TRANSPORT_WS]) as raw:
         await raw.send(
             '{"id": "1", "type": "subscribe", '
             '"payload": {"query": "subscription { batchUpdates { id } }"}}'

@@ -9,10 +9,11 @@ import uuid
 import orjson
 import pytest
 
-from db.settings import Settings
-from tests.conftest import Tenant, token_for
+from core.settings import Settings
 from tests.ops_support import running_app
-from web.observability import JsonFormatter, Metrics, TextFormatter, graphql_operation_name
+from tests.tenant import Tenant, token_for
+from web.graphql_operation import graphql_operation_name
+from web.observability import JsonFormatter, Metrics, TextFormatter
 
 
 async def test_response_carries_the_request_id_the_error_body_quotes(tenant: Tenant) -> None:
@@ -136,3 +137,27 @@ def test_text_lines_keep_the_extra_fields_as_key_value_pairs() -> None:
     record.request_id = "r-9"
     line = TextFormatter().format(record)
     assert line.endswith("INFO callbatch.access request status=503 request_id=r-9")
+
+
+async def test_the_endpoint_records_its_operation_and_error_codes_for_the_access_line(
+    tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="callbatch.access")
+    authorization = {"Authorization": f"Bearer {token_for(tenant.user_id)}"}
+    await tenant.client.post(
+        "/graphql",
+        json={"query": "query Broken { batches(limit: -1) { totalCount } nosuch }"},
+        headers={**authorization, "X-Request-ID": "codes-1"},
+    )
+    await tenant.client.post(
+        "/graphql", content=b"not json", headers={**authorization, "X-Request-ID": "codes-2"}
+    )
+    await tenant.client.get("/graphql", headers={"X-Request-ID": "codes-3"})
+    lines = {
+        r.__dict__["request_id"]: r.__dict__ for r in caplog.records if r.name == "callbatch.access"
+    }
+    assert lines["codes-1"]["operation"] == "Broken"
+    assert lines["codes-1"]["error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert lines["codes-2"]["operation"] == "invalid"
+    assert lines["codes-2"]["error_codes"] == ["BAD_REQUEST"]
+    assert lines["codes-3"]["operation"] == "graphiql"

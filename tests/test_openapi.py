@@ -15,9 +15,9 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 from starlette.routing import Route
 
-from tests.conftest import Tenant, token_for
 from tests.factories import Factory
 from tests.rest_support import function_seed_batch, weya_seed_batches
+from tests.tenant import Tenant, token_for
 from web.rest import rest_routes
 
 

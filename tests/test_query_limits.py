@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schema import build_schema
 from schema.limits import QueryLimits, estimated_cost, shape_errors
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import statements_on
 from tests.security_support import assert_nothing_leaks, error_of
+from tests.tenant import Tenant
 
 LIMITS = QueryLimits()
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant
 from tests.factories import T0, Factory
 from tests.read_api_support import BATCHES_QUERY, error_codes
+from tests.tenant import Tenant
 
 BATCHES: list[dict[str, Any]] = [
     {"name": "Marketing Campaign May 2025", "status": "processing"},

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import (
     CONTACTS_QUERY,
@@ -18,6 +17,7 @@ from tests.read_api_support import (
     error_codes,
     with_ids,
 )
+from tests.tenant import Tenant
 
 ROWS = [
     contact_row(status="pending", priority="low", outcome=None, do_not_call=False),

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import (
     CONTACTS_QUERY,
@@ -22,6 +21,7 @@ from tests.read_api_support import (
     walk_with_cursors,
     with_ids,
 )
+from tests.tenant import Tenant
 
 # Few distinct values per column, NULLs included, so every key has ties and NULLs to order.
 ROWS = [

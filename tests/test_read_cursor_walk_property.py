@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.models import CONTACT_STATUSES, PRIORITIES
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import (
     SORT_VALUE,
@@ -19,6 +18,7 @@ from tests.read_api_support import (
     walk_with_cursors,
     with_ids,
 )
+from tests.tenant import Tenant
 
 optional_time = st.one_of(st.none(), st.sampled_from([at(1), at(2), at(3)]))
 

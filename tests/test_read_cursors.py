@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import delete
 
 from db.models import CampaignContact
-from tests.conftest import Tenant
 from tests.factories import T0, Factory
 from tests.read_api_support import (
     BATCHES_QUERY,
@@ -21,6 +20,7 @@ from tests.read_api_support import (
     error_codes,
     walk_with_cursors,
 )
+from tests.tenant import Tenant
 
 
 @pytest.fixture

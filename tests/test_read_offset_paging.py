@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import (
     BATCHES_QUERY,
@@ -17,6 +16,7 @@ from tests.read_api_support import (
     contacts,
     error_codes,
 )
+from tests.tenant import Tenant
 
 
 @pytest.fixture

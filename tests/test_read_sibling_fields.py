@@ -7,9 +7,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import contact_row, statements_on
+from tests.tenant import Tenant
 
 SIBLINGS = """
 query($a: ID!, $b: ID!, $c: ID!) {

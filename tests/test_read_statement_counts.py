@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.conftest import Tenant
 from tests.factories import Factory
 from tests.read_api_support import batch_with_two_call_logs_each, statements_on
+from tests.tenant import Tenant
 
 PAGE_WITH_CALL_LOGS = """
 query($id: ID!, $limit: Int) {

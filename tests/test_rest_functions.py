@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from db import batches as batch_queries
-from tests.conftest import Tenant, token_for
 from tests.factories import Factory
 from tests.rest_support import SeedBatch, at, function_seed_batch, rest_get
+from tests.tenant import Tenant, token_for
 
 LIST = "/functions/v1/calls-batch-list"
 GET = "/functions/v1/calls-batch-get"

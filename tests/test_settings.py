@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import SettingsError, load_settings
 from db.engine import async_database_url
-from db.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,9 +15,9 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from core.errors import Forbidden, Unauthenticated
 from db.tenancy import RequestDatabase, user_scope
 from db.users import get_user
-from schema.errors import Forbidden, Unauthenticated
 
 ALGORITHM = "HS256"
 MAX_TOKEN_LENGTH = 4096

@@ -33,9 +33,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Messag
 from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
 
+from core.errors import DomainError
 from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
-from schema.errors import DomainError
 from schema.live_session import LiveBounds, LiveSession
 from schema.pagination import CursorCodec
 from schema.shared_reads import SharedReads

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from core.settings import Settings
 from db.notifications import ChangeListener
-from db.settings import Settings
 
 
 @dataclass

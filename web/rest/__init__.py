@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from web.rest import functions, weya
+from web.rest import functions, weya_batches, weya_details
 from web.rest.endpoint import ALL_METHODS, rest_endpoint
 from web.rest.envelopes import function_error
 from web.rest.openapi import openapi_json
@@ -15,12 +15,12 @@ def rest_routes() -> list[BaseRoute]:
     return [
         Route(
             "/api/call/batches/{userId}",
-            rest_endpoint(weya.list_user_batches, weya.list_failed),
+            rest_endpoint(weya_batches.list_user_batches, weya_batches.list_failed),
             methods=ALL_METHODS,
         ),
         Route(
             "/api/call/batch-details/{id}",
-            rest_endpoint(weya.batch_details, weya.details_failed),
+            rest_endpoint(weya_details.batch_details, weya_details.details_failed),
             methods=ALL_METHODS,
         ),
         Route(

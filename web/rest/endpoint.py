@@ -9,8 +9,6 @@ names the request id and is logged in full under it, never showing SQL or a stac
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -18,9 +16,11 @@ from typing import ClassVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.errors import DomainError
 from db.tenancy import RequestDatabase
-from schema.errors import DomainError, domain_error_for
+from schema.errors import domain_error_for
 from web.auth import Principal, authenticate
+from web.request_record import REQUEST_ID_HEADER, new_request_id, sane_request_id
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.rest")
@@ -46,9 +46,6 @@ class RestCall:
 Handler = Callable[[RestCall], Awaitable[Response]]
 ErrorRenderer = Callable[[DomainError], Response]
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
 
 def internal_error(request_id: str) -> DomainError:
     return DomainError(f"Internal server error. Quote request id {request_id} when reporting it.")
@@ -59,7 +56,7 @@ def rest_endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = sane_request_id(given) or new_request_id()
         response = await _answer(request, request_id, handler, render_error)
         if request_id != given:
             # Echoed here only when nothing upstream (the observability middleware) named the

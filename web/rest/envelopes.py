@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from schema.errors import DomainError, Unauthenticated
+from core.errors import DomainError, Unauthenticated
+from web.rest import spec
 
 
 def json_response(
@@ -79,3 +80,49 @@ def function_value(value: Any) -> Any:
 def function_error(error: DomainError) -> Response:
     body = {"error": error.message, "code": error.code}
     return json_response(body, error.http_status, _error_headers(error))
+
+
+def weya_envelope_schema(data: spec.Schema) -> spec.Schema:
+    """The schema of `weya_success`'s envelope around `data`."""
+    return spec.object_schema(
+        {
+            "message": spec.STRING,
+            "status": {"const": True},
+            "code": {"const": 200},
+            "errorMessage": {"const": ""},
+            "data": data,
+        }
+    )
+
+
+WEYA_ERROR_OPENAPI = spec.SpecPart(
+    paths={},
+    schemas={
+        "WeyaError": spec.object_schema(
+            {
+                "message": spec.STRING,
+                "status": {"const": False},
+                "code": spec.INTEGER,
+                "errorMessage": spec.STRING,
+                "data": {"type": "null"},
+            }
+        ),
+    },
+)
+"""The schema of `weya_error`'s body."""
+
+FUNCTION_ERROR_OPENAPI = spec.SpecPart(
+    paths={},
+    schemas={
+        "FunctionError": spec.object_schema(
+            {
+                "error": spec.STRING,
+                "code": {
+                    "type": "string",
+                    "description": "The GraphQL error code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, SERVICE_UNAVAILABLE, TIMEOUT or INTERNAL_SERVER_ERROR.",
+                },
+            }
+        ),
+    },
+)
+"""The schema of `function_error`'s body."""

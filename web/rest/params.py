@@ -9,7 +9,8 @@ from typing import NoReturn
 
 from starlette.datastructures import QueryParams
 
-from schema.errors import BadUserInput, describe
+from core.errors import BadUserInput, describe
+from core.pagination import Limits, Window, parse_window
 
 INT32_MAX = 2**31 - 1
 
@@ -46,8 +47,18 @@ def no_cursor(cursor: str) -> NoReturn:
 
 def renamed(error: BadUserInput, names: dict[str, str]) -> BadUserInput:
     """`error` speaking of the REST parameter names (`contact_limit`) instead of the shared
-    paging names (`limit`) that `schema.pagination` uses in its messages."""
+    paging names (`limit`) that `core.pagination` uses in its messages."""
     for shared, own in names.items():
         if error.message.startswith(f"{shared} "):
             return BadUserInput(own + error.message[len(shared) :])
     return error
+
+
+def page_window(params: QueryParams, limits: Limits) -> Window:
+    """Weya's `page` and `limit` parameters as a window (Weya has no cursors)."""
+    return parse_window(
+        limits,
+        page=integer(params, "page"),
+        limit=integer(params, "limit"),
+        decode_after=no_cursor,
+    )

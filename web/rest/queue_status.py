@@ -42,3 +42,7 @@ def statuses_matching(term: str) -> tuple[str, ...]:
     """
     needle = term.lower()
     return tuple(s for s, word in QUEUE_STATUS_BY_STATUS.items() if needle in word)
+
+
+QUEUE_STATUSES = list(QUEUE_STATUS_BY_STATUS.values())
+"""Every `queue_status` value, for the OpenAPI document."""

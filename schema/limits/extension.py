@@ -1,0 +1,130 @@
+"""The Strawberry extension that applies the limits, and its per-schema caches."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, cast
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+)
+from graphql.validation import ValuesOfCorrectTypeRule
+from strawberry.extensions import SchemaExtension
+
+from schema.limits.bounds import QueryLimits, limit_error
+from schema.limits.cost import cost_errors
+from schema.limits.parse import parse_limit_error
+from schema.limits.shape import shape_errors
+
+VALIDATION_ABORTED_MESSAGE = "Validation aborted."
+"""graphql-core's own message (private text, guarded by tests/test_graphql_core_messages.py)."""
+
+VALIDATION_ABORTED = limit_error(
+    "the query is too complex to validate (too many overlapping fields or fragment spreads): "
+    "send a smaller query",
+    "validation",
+    1,
+)
+"""graphql-core's own work budgets for validation ran out (`VALIDATION_ABORTED_MESSAGE`)."""
+
+
+class ArgumentValueRule(ValuesOfCorrectTypeRule):
+    """The standard literal-argument check, its errors coded BAD_USER_INPUT: a wrong value in
+    an argument is the client's input, like a wrong variable value."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        super().report_error(error)
+
+
+VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = tuple(
+    ArgumentValueRule if rule is ValuesOfCorrectTypeRule else rule for rule in specified_rules
+)
+
+
+class LimitChecks:
+    """The per-schema caches of the checks that depend on the document alone."""
+
+    def __init__(self, limits: QueryLimits, cache_size: int = 512) -> None:
+        self.limits = limits
+        self.shape_errors = lru_cache(maxsize=cache_size)(self._shape_errors)
+        self.validation_errors = lru_cache(maxsize=cache_size)(self._validation_errors)
+        self.parse = lru_cache(maxsize=cache_size)(self._parse)
+
+    def _shape_errors(self, document: DocumentNode) -> tuple[GraphQLError, ...]:
+        return tuple(shape_errors(document, self.limits))
+
+    def _validation_errors(
+        self, schema: GraphQLSchema, document: DocumentNode
+    ) -> tuple[GraphQLError, ...]:
+        from strawberry.schema.schema import validate_document
+
+        return tuple(validate_document(schema, document, VALIDATION_RULES))
+
+    def parse_options(self) -> dict[str, int]:
+        return {
+            "max_tokens": self.limits.max_tokens,
+            "max_source_length": self.limits.max_source_length,
+        }
+
+    def _parse(self, query: str) -> DocumentNode:
+        return parse(
+            query,
+            max_tokens=self.limits.max_tokens,
+            max_source_length=self.limits.max_source_length,
+        )
+
+
+class QueryLimiter(SchemaExtension):
+    """Applies `LimitChecks` to each operation. It replaces Strawberry's parse and validation
+    steps (and its ParserCache/ValidationCache): parsing stops at the token limit, and the
+    standard rules run only on documents within the shape limits, both cached."""
+
+    def __init__(self, checks: LimitChecks) -> None:
+        super().__init__()
+        self.checks = checks
+
+    def on_operation(self) -> Iterator[None]:
+        options = cast(dict[str, Any], self.execution_context.parse_options)
+        options.update(self.checks.parse_options())
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [parse_limit_error(error) or error for error in result.errors]
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.query is not None
+        # On a syntax error the document stays unset: Strawberry then parses again (with the
+        # same limits, from `parse_options`) and reports the error as the operation's result.
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.checks.parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None
+        errors = list(self.checks.shape_errors(document))
+        if not errors:
+            errors = cost_errors(
+                context.schema._schema,
+                document,
+                context.variables,
+                self.checks.limits,
+                context.operation_name,
+            )
+        if not errors:
+            errors = [
+                VALIDATION_ABORTED if error.message == VALIDATION_ABORTED_MESSAGE else error
+                for error in self.checks.validation_errors(context.schema._schema, document)
+            ]
+        context.pre_execution_errors = errors
+        yield
