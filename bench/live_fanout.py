@@ -154,7 +154,7 @@ async def writer(
     connection = await asyncpg.connect(plain_url(url))
     try:
         pending: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for batch_id in [hot, *others]:
+        for batch_id in [hot, *others]:  # one transaction each (the report subtracts them)
             rows = await connection.fetch(
                 "SELECT id FROM campaign_contacts WHERE batch_id = $1 ORDER BY id", batch_id
             )
@@ -199,6 +199,20 @@ def latencies(
                 else:
                     found.append((seen - committed_at) * 1000)
     return found, missing
+
+
+async def transactions(url: str) -> int:
+    """Transactions the database has finished so far (committed or rolled back)."""
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        query = (
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        count: int = await connection.fetchval(query)
+        return count
+    finally:
+        await connection.close()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -249,6 +263,7 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
         for _, observed in per_subscriber:
             observed.arrivals.clear()
             observed.messages = 0
+        transactions_before = await transactions(url)
         process = psutil.Process(server.pid)
         rss_before = process.memory_info().rss / 2**20
         cpu_before = process.cpu_times()
@@ -260,6 +275,7 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
         await asyncio.sleep(2.0)  # let the last messages arrive
         elapsed = time.monotonic() - started
         cpu_after = process.cpu_times()
+        transactions_after = await transactions(url)
         client_after = psutil.Process().cpu_times()
         load_after = os.getloadavg()[0]
         rss_after = process.memory_info().rss / 2**20
@@ -317,6 +333,7 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
                 * 100
             ),
             "load": (load_before, load_after),
+            "reads": transactions_after - transactions_before - changes - len(batch_ids) - 1,
             "rss_before": rss_before,
             "rss_after": rss_after,
             "errors": errors[:3],
@@ -343,6 +360,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| pairs never delivered | {r['missing']} |",
             f"| delivery latency p50 / p99 / max | {r['p50']:.1f} / {r['p99']:.1f} / {r['max']:.1f} ms |",
             f"| messages sent | {r['messages']} ({r['messages'] / max(r['pairs'], 1):.2f} per pair) |",
+            f"| database transactions besides the writer's (snapshot reads) | {r['reads']} ({r['reads'] / max(r['changes'], 1):.1f} per change) |",
             f"| server CPU | {r['cpu']:.0f} % of one core |",
             f"| bench client CPU (all sockets and the writer) | {r['client_cpu']:.0f} % of one core |",
             f"| machine load average (1 min) at start / end | {r['load'][0]:.1f} / {r['load'][1]:.1f} |",

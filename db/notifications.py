@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class Changes:
     batch_ids: set[uuid.UUID] = field(default_factory=set)
     resync: bool = False
     """The listener (re)connected: notifications may have been missed, read everything again."""
+    latest: float = 0.0
+    """When the newest of these changes was heard (`time.monotonic()`): any read that started
+    later shows it."""
 
 
 class Watch:
@@ -59,10 +63,12 @@ class Watch:
 
     def mark(self, batch_id: uuid.UUID) -> None:
         self._changes.batch_ids.add(batch_id)
+        self._changes.latest = time.monotonic()
         self._wake.set()
 
     def mark_resync(self) -> None:
         self._changes.resync = True
+        self._changes.latest = time.monotonic()
         self._wake.set()
 
     async def next_changes(self) -> Changes:

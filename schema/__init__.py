@@ -12,7 +12,7 @@ from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
-from schema.subscription import Subscription
+from schema.subscription import Subscription, SubscriptionsOverWebsocket
 
 
 class CallBatchSchema(strawberry.Schema):
@@ -30,7 +30,7 @@ def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[ErrorCodes, lambda: QueryLimiter(checks)],
+        extensions=[ErrorCodes, lambda: QueryLimiter(checks), SubscriptionsOverWebsocket],
     )
     schema.limit_checks = checks
     schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)

@@ -3,13 +3,15 @@
 When a change of a batch wakes its subscribers, each must read the batch as it is now. A read
 that started after a subscriber was woken necessarily shows every change it was woken for
 (PostgreSQL delivers a notification only after its transaction committed), so subscribers of
-one agency share it: hundreds of dashboards watching one batch cost one query per change, not
+one agency share it, each asking for a read that started after the newest notification it
+responds to was heard: hundreds of dashboards watching one batch cost one query per change, not
 hundreds. Reads are keyed by (agency, batch), so nothing is ever shared across agencies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -32,14 +34,13 @@ class SharedReads:
     async def batch(
         self, agency_id: uuid.UUID, batch_id: uuid.UUID, since: float
     ) -> Row[Any] | None:
-        """The batch's summary row as read by a query that started at or after `since` (loop
-        time): the latest such read, finished or not, or a new one."""
-        loop = asyncio.get_running_loop()
+        """The batch's summary row as read by a query that started at or after `since`
+        (`time.monotonic()`): the latest such read, finished or not, or a new one."""
         key = (agency_id, batch_id)
         latest = self._latest.get(key)
         if latest is None or latest[0] < since or _failed(latest[1]):
             task = asyncio.ensure_future(self._read(agency_id, batch_id))
-            latest = (loop.time(), task)
+            latest = (time.monotonic(), task)
             self._latest[key] = latest
             task.add_done_callback(lambda done: self._forget_later(key, done))
         return await asyncio.shield(latest[1])

@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from core.arguments import parse_id
 from core.errors import BadRequest, LimitExceeded, NotFound, Unauthenticated
@@ -115,6 +126,19 @@ def _in_transaction(
     return attempt
 
 
+class SubscriptionsOverWebsocket(SchemaExtension):
+    """A subscription sent over HTTP is refused before it runs, saying where to send it."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.operation_type is OperationType.SUBSCRIPTION and (
+            getattr(context.context, "live", None) is None
+        ):
+            error = GraphQLError(WEBSOCKET_ONLY, extensions={"code": BadRequest.code})
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -130,18 +154,17 @@ class Subscription:
         batch_id = parse_id("id", id)
         agency_id = context.agency_id
         reads = _session(context).reads
-        loop = asyncio.get_running_loop()
         async with _watching(context, batch_id) as watch:
+            heard = time.monotonic()
             while True:
-                woken = loop.time()
                 row = await _retrying(
-                    context, functools.partial(reads.batch, agency_id, batch_id, since=woken)
+                    context, functools.partial(reads.batch, agency_id, batch_id, since=heard)
                 )
                 if row is None:
                     raise NotFound(BATCH_NOT_FOUND)
                 yield Batch.from_row(row)
                 await context.end_snapshot()
-                await _next_changes(context, watch)
+                heard = (await _next_changes(context, watch)).latest
 
     @strawberry.subscription(
         description=(

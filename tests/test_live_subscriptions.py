@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
 from core.settings import Settings
+from schema.subscription import WEBSOCKET_ONLY
 from tests.committed_data import CommittedData, committed
 from tests.live_support import (
     GRAPHQL_TRANSPORT_WS,
@@ -24,7 +25,7 @@ from tests.live_support import (
     GraphQLWs,
     running_server,
 )
-from tests.tenant import JWT_SECRET, token_for
+from tests.tenant import JWT_SECRET, Tenant, token_for
 from web.auth import issue_token
 from web.state import AppState
 
@@ -306,3 +307,13 @@ async def test_mutations_are_seen_by_subscribers_and_audited(
         paused = (await actor.next_payload())["data"]["pauseBatch"]
         assert paused == {"status": "PAUSED", "events": {"nodes": [{"action": "pause"}]}}
         assert (await watcher.next_payload())["data"]["batchProgress"]["status"] == "PAUSED"
+
+
+async def test_a_subscription_sent_over_http_is_refused_saying_where_to_send_it(
+    tenant: Tenant,
+) -> None:
+    body = await tenant.query("subscription { batchUpdates { id } }")
+    assert body == {
+        "data": None,
+        "errors": [{"message": WEBSOCKET_ONLY, "extensions": {"code": "BAD_REQUEST"}}],
+    }

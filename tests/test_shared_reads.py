@@ -4,6 +4,7 @@ cross agencies, and a read that started before a subscriber was woken is never r
 from __future__ import annotations
 
 import asyncio
+import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,9 +22,8 @@ async def test_concurrent_reads_of_one_batch_share_one_query(
     other_agency, _ = await committed.agency_with_user()
     batch_id = await committed.batch(agency_id, contacts=3)
     reads = SharedReads(session_factory(engine), statement_timeout_ms=5000)
-    loop = asyncio.get_running_loop()
 
-    woken = loop.time()
+    woken = time.monotonic()
     rows = await asyncio.gather(*(reads.batch(agency_id, batch_id, since=woken) for _ in range(50)))
     assert reads.queries == 1
     assert {row.total_contacts for row in rows if row is not None} == {3}
@@ -33,7 +33,7 @@ async def test_concurrent_reads_of_one_batch_share_one_query(
         "(SELECT id FROM campaign_contacts WHERE batch_id = :id LIMIT 1)",
         id=batch_id,
     )
-    later = loop.time()
+    later = time.monotonic()
     fresh = await reads.batch(agency_id, batch_id, since=later)
     assert reads.queries == 2 and fresh is not None and fresh.total_contacts == 2
     assert await reads.batch(agency_id, batch_id, since=woken) is not None
