@@ -317,3 +317,39 @@ async def test_a_subscription_sent_over_http_is_refused_saying_where_to_send_it(
         "data": None,
         "errors": [{"message": WEBSOCKET_ONLY, "extensions": {"code": "BAD_REQUEST"}}],
     }
+
+
+async def test_an_idle_socket_is_closed_and_a_running_subscription_keeps_it_open(
+    server: tuple[str, AppState], committed: CommittedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.live
+
+    monkeypatch.setattr(web.live, "IDLE_SECONDS", 0.5)
+    url, _ = server
+    agency_id, user_id = await committed.agency_with_user()
+    batch_id = await committed.batch(agency_id)
+    async with (
+        GraphQLWs.connect(url, token_for(user_id)) as idle,
+        GraphQLWs.connect(url, token_for(user_id)) as busy,
+    ):
+        await idle.acknowledged()
+        await busy.acknowledged()
+        await busy.subscribe(PROGRESS, {"id": str(batch_id)})
+        await busy.next_payload()
+        assert await idle.closed_with(within=5) == 1000
+        assert await busy.messages_until_quiet(quiet=1.5) == []
+        await committed.execute(
+            "UPDATE call_batches SET status = 'paused' WHERE id = :id", id=batch_id
+        )
+        assert (await busy.next_payload())["data"]["batchProgress"]["status"] == "PAUSED"
+
+
+async def test_a_frame_over_the_size_limit_closes_the_socket(
+    server: tuple[str, AppState], committed: CommittedData
+) -> None:
+    url, _ = server
+    _, user_id = await committed.agency_with_user()
+    async with GraphQLWs.connect(url, token_for(user_id)) as client:
+        await client.acknowledged()
+        await client.subscribe("subscription { batchUpdates { id } }", {"padding": "x" * 300_000})
+        assert await client.closed_with() == 1009  # "message too big"
