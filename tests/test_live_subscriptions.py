@@ -353,3 +353,18 @@ async def test_a_frame_over_the_size_limit_closes_the_socket(
         await client.acknowledged()
         await client.subscribe("subscription { batchUpdates { id } }", {"padding": "x" * 300_000})
         assert await client.closed_with() == 1009  # "message too big"
+
+
+async def test_a_database_fault_while_signing_in_asks_the_client_to_retry(
+    server: tuple[str, AppState], committed: CommittedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.live
+
+    async def unreachable(*_: object) -> None:
+        raise ConnectionRefusedError("the database is restarting")
+
+    monkeypatch.setattr(web.live, "authenticate", unreachable)
+    url, _ = server
+    _, user_id = await committed.agency_with_user()
+    async with GraphQLWs.connect(url, token_for(user_id)) as client:
+        assert await client.closed_with() == 1013

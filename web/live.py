@@ -2,7 +2,8 @@
 `GraphQLWsLink`, the `graphql-ws` client).
 
 - Auth: `connection_init` carries `{"Authorization": "Bearer <JWT>"}`; the token and its user are
-  checked as for queries (on the primary); any failure closes the socket with 4403.
+  checked as for queries (on the primary); a refusal closes the socket with 4403, a database
+  that cannot answer with 1013 (try again later).
 - Each operation on a connection gets its own `Context` (its own database scope and loaders),
   as an HTTP request does; a subscription reads each message in a fresh transaction.
 - Bounds: subscriptions per connection and per agency (`LiveBounds`); `connection_init` within
@@ -34,6 +35,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
 
 from core.errors import DomainError
+from db.faults import DatabaseFault, classify
 from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
 from schema.live_session import LiveBounds, LiveSession
@@ -55,6 +57,10 @@ WEBSOCKET_SERVER_OPTIONS: dict[str, Any] = {
     "ws_ping_timeout": 20.0,
 }
 """uvicorn options for the websocket side (app.py passes them; so do the tests' servers)."""
+
+
+class _RetryLater(Exception):
+    """Signing in failed for a reason of ours (the database), not the client's token."""
 
 
 class LiveConnection:
@@ -148,6 +154,13 @@ class LiveProtocolHandler(BaseGraphQLTransportWSHandler[LiveConnection, None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._idle_watch
 
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except _RetryLater:
+            # 1013 "try again later": clients (graphql-ws) reconnect, unlike after 4403.
+            await self.websocket.close(code=1013, reason="the database is unavailable; retry")
+
     async def handle_message(self, message: Message) -> None:
         self._last_activity = asyncio.get_running_loop().time()
         await super().handle_message(message)
@@ -192,7 +205,10 @@ class LiveEndpoint(GraphQL[LiveConnection, None]):
         except DomainError as refused:
             logger.info("websocket refused: %s", refused.message)
             raise ConnectionRejectionError({"message": refused.message}) from None
-        except Exception:
+        except Exception as error:
+            if classify(error) in (DatabaseFault.UNAVAILABLE, DatabaseFault.POOL_EXHAUSTED):
+                logger.warning("websocket sign-in postponed: %r", error)
+                raise _RetryLater from None
             logger.exception("websocket sign-in failed")
             raise ConnectionRejectionError({"message": "sign-in failed"}) from None
         unset: UnsetType = UNSET
