@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from sqlalchemy import text
@@ -368,3 +369,20 @@ async def test_a_database_fault_while_signing_in_asks_the_client_to_retry(
     _, user_id = await committed.agency_with_user()
     async with GraphQLWs.connect(url, token_for(user_id)) as client:
         assert await client.closed_with() == 1013
+
+
+async def test_metrics_show_running_subscriptions_and_the_listener(
+    server: tuple[str, AppState], committed: CommittedData
+) -> None:
+    url, _ = server
+    metrics_url = url.replace("ws://", "http://").replace("/graphql", "/metrics")
+    agency_id, user_id = await committed.agency_with_user()
+    batch_id = await committed.batch(agency_id)
+    async with GraphQLWs.connect(url, token_for(user_id)) as client, httpx.AsyncClient() as http:
+        await client.acknowledged()
+        await client.subscribe(PROGRESS, {"id": str(batch_id)})
+        await client.next_payload()
+        text = (await http.get(metrics_url)).text
+    assert "callbatch_live_subscriptions 1.0" in text
+    assert "callbatch_listener_connected 1.0" in text
+    assert "callbatch_listener_connections_total 1.0" in text
