@@ -18,14 +18,17 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings, SettingsError, load_settings
 from db.engine import create_engine, session_factory
+from db.notifications import ChangeListener
 from schema import build_schema
+from schema.live_session import LiveBounds
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
 from web.http_protocol import BoundedHttpProtocol, HttpLimits
+from web.live import WEBSOCKET_SERVER_OPTIONS, LiveEndpoint
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
 from web.rest import rest_routes
 from web.state import AppState
@@ -46,10 +49,15 @@ def build_state(settings: Settings) -> AppState:
         read_engine=read_engine,
         sessions=session_factory(engine),
         read_sessions=session_factory(read_engine),
+        listener=ChangeListener(
+            settings.database_url or "", connect_timeout=settings.db_connect_timeout_seconds
+        ),
     )
 
 
 async def dispose_state(state: AppState) -> None:
+    if state.listener is not None:
+        await state.listener.stop()
     await state.engine.dispose()
     if state.read_engine is not state.engine:
         await state.read_engine.dispose()
@@ -57,11 +65,14 @@ async def dispose_state(state: AppState) -> None:
 
 def create_app(settings: Settings) -> Starlette:
     observability = Observability(settings)
+    schema = build_schema()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = build_state(settings)
         app.state.app = state
+        if state.listener is not None:
+            state.listener.start()
         observability.watch(state)
         try:
             yield
@@ -74,7 +85,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics_endpoint),
-            Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
+            Route("/graphql", GraphQLEndpoint(schema), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", LiveEndpoint(schema, LiveBounds(), settings.cors_origins)),
             *rest_routes(),
         ],
         middleware=[
@@ -185,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             "access_log": False,
             "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
             **http_limits.server_options(),
+            **WEBSOCKET_SERVER_OPTIONS,
         }
         if arguments.workers > 1:
             uvicorn.run(

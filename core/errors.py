@@ -58,6 +58,13 @@ class Forbidden(DomainError):
     http_status = 403
 
 
+class LimitExceeded(DomainError):
+    """A bound on what one caller may hold at once (live subscriptions) is reached."""
+
+    code = "LIMIT_EXCEEDED"
+    http_status = 429
+
+
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     http_status = 503

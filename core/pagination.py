@@ -24,6 +24,7 @@ class Limits:
 
 BATCH_LIMITS = Limits(default=25, maximum=100)
 CONTACT_LIMITS = Limits(default=50, maximum=200)
+EVENT_LIMITS = Limits(default=20, maximum=100)
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,15 @@ async def get_batch(
         summary_columns.agency_id == agency_id, summary_columns.id == batch_id
     )
     return (await session.execute(query)).first()
+
+
+async def batches_by_id(
+    session: AsyncSession, agency_id: uuid.UUID, batch_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[Any]]:
+    """The agency's batches among `batch_ids` (deleted ones and others' are simply absent)."""
+    columns = summary_columns
+    query = select(batch_summary).where(
+        columns.agency_id == agency_id, columns.id.in_(list(batch_ids))
+    )
+    rows: Sequence[Row[Any]] = (await session.execute(query.order_by(columns.id))).all()
+    return rows

@@ -52,6 +52,8 @@ BATCH_STATUSES = (
 )
 CONTACT_STATUSES = ("pending", "queued", "in_progress", "completed", "failed", "skipped")
 PRIORITIES = ("low", "normal", "high")
+USER_ROLES = ("viewer", "operator")
+BATCH_ACTIONS = ("pause", "resume", "cancel", "delete")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -87,6 +89,10 @@ class User(Base):
     )
     email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
+    role: Mapped[str] = mapped_column(Text, nullable=False, server_default="viewer")
+    """`viewer` reads and subscribes; `operator` may also pause, resume, cancel, delete."""
+
+    __table_args__ = (CheckConstraint(_one_of("role", USER_ROLES), name="role"),)
 
 
 class Campaign(Base):
@@ -121,6 +127,11 @@ class CallBatch(Base):
         CheckConstraint("max_concurrent IS NULL OR max_concurrent > 0", name="max_concurrent"),
         # Target of the (id, agency_id) foreign key that keeps contacts in their batch's agency.
         UniqueConstraint("id", "agency_id"),
+        CheckConstraint(
+            "paused_from_status IS NULL "
+            "OR paused_from_status IN ('pending', 'scheduled', 'processing')",
+            name="paused_from_status",
+        ),
         Index(
             "ix_call_batches_list_by_agency_newest",
             "agency_id",
@@ -150,6 +161,8 @@ class CallBatch(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = _created_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_from_status: Mapped[str | None] = mapped_column(Text)
+    """While paused by this API: the status the pause interrupted (where resume returns)."""
 
 
 class CampaignContact(Base):
@@ -295,12 +308,42 @@ class CallBatchCounter(Base):
     calls_picked: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
+class BatchEvent(Base):
+    """One transition of a batch made through the API (migration 0005): the audit trail."""
+
+    __tablename__ = "batch_events"
+    __table_args__ = (
+        CheckConstraint(_one_of("action", BATCH_ACTIONS), name="action"),
+        ForeignKeyConstraint(
+            ["batch_id", "agency_id"],
+            ["call_batches.id", "call_batches.agency_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_batch_events_batch_newest", "batch_id", text("created_at DESC"), text("id DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    batch_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+
 view_metadata = MetaData()
 
 batch_summary = Table(
     "v_call_batch_summary",
     view_metadata,
-    *(Column(c.name, c.type, primary_key=c.primary_key) for c in CallBatch.__table__.columns),
+    *(
+        Column(c.name, c.type, primary_key=c.primary_key)
+        for c in CallBatch.__table__.columns
+        if c.name != "paused_from_status"
+    ),
     Column("campaign_name", Text),
     Column("agent_name", Text),
     *(

@@ -155,3 +155,32 @@ async def end_read_only(session: AsyncSession) -> None:
             raise
     finally:
         await session.close()
+
+
+class AgencyWriter:
+    """Write transactions for one agency and user, on the primary: each `transaction()` is
+    scoped like a request's (app role, agency, user) and committed when its block succeeds."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[Any],
+        *,
+        agency_id: uuid.UUID,
+        user_id: uuid.UUID,
+        statement_timeout_ms: int = 10_000,
+    ) -> None:
+        self._sessions = sessions
+        self.agency_id = agency_id
+        self.user_id = user_id
+        self._statement_timeout_ms = statement_timeout_ms
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            await enter_scope(
+                session,
+                agency_id=self.agency_id,
+                user_id=self.user_id,
+                statement_timeout_ms=self._statement_timeout_ms,
+            )
+            yield session

@@ -22,6 +22,7 @@ from demo.contacts import BatchContext, PhoneBook, contact_rows
 from demo.plan import (
     AGENCIES,
     BASE_TIME,
+    DEMO_USER_EMAIL,
     DEMO_USER_WITHOUT_AGENCY_EMAIL,
     SEED,
     AgencyPlan,
@@ -98,6 +99,7 @@ def _user_row(email: str, agency_id: uuid.UUID | None, created_at: datetime) -> 
         "agency_id": agency_id,
         "email": email,
         "created_at": created_at,
+        "role": "operator" if email == DEMO_USER_EMAIL else "viewer",
     }
 
 

@@ -10,7 +10,9 @@ from graphql import GraphQLError
 from schema.errors import ErrorCodes
 from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
+from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription, SubscriptionsOverWebsocket
 
 
 class CallBatchSchema(strawberry.Schema):
@@ -24,7 +26,12 @@ class CallBatchSchema(strawberry.Schema):
 
 def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
     checks = LimitChecks(limits or QueryLimits())
-    schema = CallBatchSchema(query=Query, extensions=[ErrorCodes, lambda: QueryLimiter(checks)])
+    schema = CallBatchSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[ErrorCodes, lambda: QueryLimiter(checks), SubscriptionsOverWebsocket],
+    )
     schema.limit_checks = checks
     schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)
     return schema

@@ -12,8 +12,9 @@ import strawberry
 from sqlalchemy import Row
 
 from core.arguments import search_term
-from core.pagination import CONTACT_LIMITS
+from core.pagination import CONTACT_LIMITS, EVENT_LIMITS
 from db import contacts as contact_queries
+from schema.batch_event import BatchEvent, batch_events
 from schema.connection import Connection, connection
 from schema.context import Info
 from schema.inputs import ContactFilter, ContactSort, contact_sort
@@ -130,6 +131,15 @@ class Batch:
             context.db, window, fetch, count, lambda row: paging.cursor(row.sort_values)
         )
         return connection(rows, page_contacts)
+
+    @strawberry.field(
+        description="Transitions made through this API (pause, resume, cancel, delete), newest first.",
+        metadata=list_size(Paged(EVENT_LIMITS)),
+    )
+    def events(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[BatchEvent]:
+        return batch_events(info, self.batch_id, first, after)
 
 
 async def batches_of(info: Info, rows: Sequence[Row[Any]]) -> list[Batch]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
-from db.tenancy import RequestDatabase
+from db.tenancy import AgencyWriter, RequestDatabase
+from schema.live_session import LiveSession
 from schema.loaders import Loaders
 from schema.pagination import CursorCodec
 
@@ -19,9 +20,19 @@ class Context:
     agency_id: uuid.UUID
     request_id: str
     cursors: CursorCodec
+    writer: AgencyWriter | None = None
+    """Transactions on the primary for mutations; None where nothing may be written."""
+    live: LiveSession | None = None
+    """Set on websocket connections, where subscriptions run."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.loaders = Loaders(self.db)
+
+    async def end_snapshot(self) -> None:
+        """End the current read transaction and forget what the loaders cached: a subscription's
+        next message is read afresh (in a new transaction, when it is due)."""
+        await self.db.close()
         self.loaders = Loaders(self.db)
 
 

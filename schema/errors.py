@@ -86,6 +86,18 @@ class ErrorCodes(SchemaExtension):
         request_id = getattr(self.execution_context.context, "request_id", None)
         result.errors = [self._coded(error, request_id) for error in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """The same for each message of a subscription (and operations over a websocket), before
+        it is sent: `on_operation` only sees the end of the stream."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = [
+                error if (error.extensions or {}).get("code") else self._coded(error, request_id)
+                for error in errors
+            ]
+        yield
+
     def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error
         domain = domain_error_for(original) if original is not None else None

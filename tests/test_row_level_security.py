@@ -31,6 +31,7 @@ TENANT_TABLES = (
     "campaign_contacts",
     "call_logs",
     "call_batch_counters",
+    "batch_events",
     "v_call_batch_summary",
 )
 
@@ -59,6 +60,13 @@ async def agency_with_rows(factory: Factory, name: str) -> Agency:
         ],
     )
     log_ids = [await factory.call_log(c, agency_id) for c in contact_ids]
+    await factory.connection.execute(
+        text(
+            "INSERT INTO batch_events (batch_id, agency_id, user_id, action, from_status, "
+            "to_status) VALUES (:batch, :agency, :user, 'pause', 'pending', 'paused')"
+        ),
+        {"batch": batch_id, "agency": agency_id, "user": user_id},
+    )
     return Agency(agency_id, user_id, batch_id, contact_ids, log_ids)
 
 

@@ -50,6 +50,15 @@ class TokenRules:
 
 
 def token_subject(token: str, rules: TokenRules) -> uuid.UUID:
+    return _subject(verified_claims(token, rules))
+
+
+def token_expiry(token: str, rules: TokenRules) -> datetime:
+    """When the (verified) token stops being valid: live subscriptions end then."""
+    return datetime.fromtimestamp(float(verified_claims(token, rules)["exp"]), UTC)
+
+
+def verified_claims(token: str, rules: TokenRules) -> dict[str, Any]:
     try:
         # `aud` is not checked: issuers such as Supabase set one ("authenticated") and the
         # contract names none; the signature, `exp` and the user's existence decide.
@@ -65,6 +74,10 @@ def token_subject(token: str, rules: TokenRules) -> uuid.UUID:
     except jwt.InvalidTokenError:
         raise Unauthenticated("the bearer token is not a valid token") from None
     _check_lifetime(claims, rules)
+    return claims
+
+
+def _subject(claims: dict[str, Any]) -> uuid.UUID:
     try:
         return uuid.UUID(str(claims["sub"]))
     except ValueError:

@@ -19,7 +19,7 @@ from strawberry.types import ExecutionResult
 
 from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLarge
 from core.settings import Settings
-from db.tenancy import RequestDatabase
+from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.pagination import CursorCodec
@@ -133,6 +133,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     agency_id=principal.agency_id,
                     request_id=record.request_id,
                     cursors=CursorCodec(state.cursor_key),
+                    writer=AgencyWriter(
+                        state.sessions,
+                        agency_id=principal.agency_id,
+                        user_id=principal.user_id,
+                        statement_timeout_ms=timeout_ms,
+                    ),
                 )
                 return await self._run(request, record)
             finally:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from core.settings import Settings
+from db.notifications import ChangeListener
 from web.auth import TokenRules
 from web.fair_share import FairShare
 
@@ -34,6 +35,9 @@ class AppState:
             self.settings.agency_queue,
             self.settings.agency_queue_wait_seconds,
         )
+
+    listener: ChangeListener | None = None
+    """The process's LISTEN connection for subscriptions (started by the app's lifespan)."""
 
     @property
     def jwt_secret(self) -> str:

@@ -10,6 +10,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from web.observability.live_metrics import ListenerCollector
+
 MAX_OPERATION_LABELS = 100
 """Distinct operation names kept as metric labels; further names count as `other`."""
 
@@ -81,6 +83,8 @@ class Metrics:
         )
         self.pools = PoolCollector()
         self.registry.register(self.pools)
+        self.live = ListenerCollector()
+        self.registry.register(self.live)
         self._operations: set[str] = set()
 
     def operation_label(self, operation: str) -> str:

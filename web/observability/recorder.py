@@ -36,6 +36,7 @@ class Observability:
         if state.read_engine is not state.engine:
             engines["replica"] = state.read_engine
         self.metrics.pools.engines = engines
+        self.metrics.live.listener = state.listener
         self._watches = [StatementWatch(e, self._on_statement) for e in engines.values()]
 
     def stop(self) -> None:
