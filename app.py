@@ -23,6 +23,7 @@ from starlette.routing import Route
 from db.engine import create_engine, session_factory
 from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
+from web.graphiql import GraphiQLPage, is_loopback_host
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
@@ -54,8 +55,10 @@ async def dispose_state(state: AppState) -> None:
         await state.read_engine.dispose()
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, graphiql_demo_token: str | None = None) -> Starlette:
+    """`graphiql_demo_token`: pre-filled in GraphiQL for loopback visitors (embedded mode only)."""
     observability = Observability(settings)
+    graphiql = GraphiQLPage(graphiql_demo_token)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics_endpoint),
             Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
+            *graphiql.routes(),
             *rest_routes(),
         ],
         middleware=[
@@ -83,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.observability = observability
+    app.state.graphiql = graphiql
     return app
 
 
@@ -173,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             migrate(settings.database_url)
         if arguments.demo or embedded is not None:
             asyncio.run(load_demo(settings))
-        print_welcome(settings, arguments.host, arguments.port)
+        token = demo_token(settings)
+        print_welcome(token, arguments.host, arguments.port)
+        # GraphiQL shows the demo token only to loopback visitors of an embedded, loopback server.
+        prefill = token if embedded is not None and is_loopback_host(arguments.host) else None
         # Logging is ours (configure_logging; the access line comes from ObservabilityMiddleware).
         # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.
         server_options: dict[str, Any] = {
@@ -192,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             uvicorn.run(
-                create_app(settings), host=arguments.host, port=arguments.port, **server_options
+                create_app(settings, prefill),
+                host=arguments.host,
+                port=arguments.port,
+                **server_options,
             )
     finally:
         if embedded is not None:
@@ -200,12 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def print_welcome(settings: Settings, host: str, port: int) -> None:
+def demo_token(settings: Settings) -> str:
     from db.demo import DEMO_USER_ID
     from web.auth import issue_token
 
     assert settings.jwt_secret is not None
-    token = issue_token(DEMO_USER_ID, settings.jwt_secret.get_secret_value())
+    return issue_token(DEMO_USER_ID, settings.jwt_secret.get_secret_value())
+
+
+def print_welcome(token: str, host: str, port: int) -> None:
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     print(f"GraphiQL: http://{shown_host}:{port}/graphql", flush=True)
     print("Paste this header into GraphiQL (demo user of the first agency):", flush=True)

@@ -29,6 +29,7 @@ from schema.errors import (
 )
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in
+from web.graphiql import GraphiQLPage
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
@@ -145,6 +146,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             too_large = BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
             response = JSONResponse(error_body(too_large), status_code=413)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        page: GraphiQLPage = request.app.state.graphiql
+        return page.render(request)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context
