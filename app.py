@@ -26,6 +26,7 @@ from schema import build_schema
 from web.graphiql import GraphiQLPage, is_loopback_host
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
+from web.media_types import NegotiatedMediaType
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
 from web.rest import rest_routes
 from web.state import AppState
@@ -76,7 +77,11 @@ def create_app(settings: Settings, graphiql_demo_token: str | None = None) -> St
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics_endpoint),
-            Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                NegotiatedMediaType(GraphQLEndpoint(build_schema())),
+                methods=["GET", "POST"],
+            ),
             *graphiql.routes(),
             *rest_routes(),
         ],

@@ -30,6 +30,7 @@ from schema.errors import (
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in
 from web.graphiql import GraphiQLPage
+from web.media_types import drop_data_of_request_error, is_request_error
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.errors")
@@ -156,10 +157,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        request_error = is_request_error(result.data, result.errors)
         if result.errors:
             context: Context = request.state.graphql_context
             result.errors = masked_unless_coded(result.errors, context.request_id)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        return drop_data_of_request_error(request, body) if request_error else body
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """HTTP 503 when the database failed the request, so load balancers and clients retry."""
