@@ -20,9 +20,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
+from db.demo import DemoSummary, DemoUserView
 from db.engine import create_engine, session_factory
 from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
+from web.console import (
+    choose_log_format,
+    demo_data_message,
+    print_lines,
+    quiet_start_up,
+    serve_then,
+    welcome_lines,
+)
 from web.graphiql import GraphiQLPage, is_loopback_host
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
@@ -127,22 +136,19 @@ def migrate(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-async def load_demo(settings: Settings) -> None:
-    from db.demo import load_demo_data
+async def load_demo(settings: Settings) -> tuple[DemoSummary, DemoUserView]:
+    """Loads the demo data if absent: (all of it, what the demo user sees of it)."""
+    from db.demo import demo_user_view, load_demo_data
 
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as connection:
-            summary = await load_demo_data(connection)
+            everything = await load_demo_data(connection)
+            sees = await demo_user_view(connection)
     finally:
         await engine.dispose()
-    if summary.inserted:
-        logger.info(
-            "demo data loaded: %s batches, %s contacts, %s call logs",
-            summary.batches,
-            summary.contacts,
-            summary.call_logs,
-        )
+    logger.info(demo_data_message(everything, sees))
+    return everything, sees
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -162,12 +168,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     os.environ["WEB_CONCURRENCY"] = str(arguments.workers)
+    log_format = choose_log_format(os.environ, sys.stderr)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    quiet_start_up(log_format)
     embedded: Any = None
     if settings.database_url is None:
         from db.embedded import embedded_jwt_secret, start_embedded_postgres
@@ -181,12 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not arguments.no_migrate:
             migrate(settings.database_url)
+        demo = None
         if arguments.demo or embedded is not None:
-            asyncio.run(load_demo(settings))
+            demo = asyncio.run(load_demo(settings))
         token = demo_token(settings)
-        print_welcome(token, arguments.host, arguments.port)
         # GraphiQL shows the demo token only to loopback visitors of an embedded, loopback server.
         prefill = token if embedded is not None and is_loopback_host(arguments.host) else None
+        welcome = welcome_lines(token, arguments.host, arguments.port, demo, prefill is not None)
         # Logging is ours (configure_logging; the access line comes from ObservabilityMiddleware).
         # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.
         server_options: dict[str, Any] = {
@@ -195,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
         }
         if arguments.workers > 1:
+            print_lines(welcome)
             uvicorn.run(
                 "app:app_from_environment",
                 factory=True,
@@ -204,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                 **server_options,
             )
         else:
-            uvicorn.run(
+            serve_then(
                 create_app(settings, prefill),
+                lambda: print_lines(welcome),
                 host=arguments.host,
                 port=arguments.port,
                 **server_options,
@@ -222,13 +233,6 @@ def demo_token(settings: Settings) -> str:
 
     assert settings.jwt_secret is not None
     return issue_token(DEMO_USER_ID, settings.jwt_secret.get_secret_value())
-
-
-def print_welcome(token: str, host: str, port: int) -> None:
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    print(f"GraphiQL: http://{shown_host}:{port}/graphql", flush=True)
-    print("Paste this header into GraphiQL (demo user of the first agency):", flush=True)
-    print(f"Authorization: Bearer {token}", flush=True)
 
 
 if __name__ == "__main__":

@@ -762,6 +762,31 @@ async def _count_demo_rows(connection: AsyncConnection) -> DemoSummary:
     )
 
 
+@dataclass(frozen=True)
+class DemoUserView:
+    """What the printed demo user sees through the API: its own agency's live batches."""
+
+    agency: str
+    batches: int
+    contacts: int
+
+
+async def demo_user_view(connection: AsyncConnection) -> DemoUserView:
+    batches, contacts = _table_of(CallBatch), _table_of(CampaignContact)
+    live = select(batches.c.id).where(
+        batches.c.agency_id == DEMO_AGENCY_ID, batches.c.deleted_at.is_(None)
+    )
+    batch_count = select(func.count()).select_from(live.subquery()).scalar_subquery()
+    contact_count = (
+        select(func.count())
+        .select_from(contacts)
+        .where(contacts.c.agency_id == DEMO_AGENCY_ID, contacts.c.batch_id.in_(live))
+        .scalar_subquery()
+    )
+    row = (await connection.execute(select(batch_count, contact_count))).one()
+    return DemoUserView(agency=NORTHWIND.name, batches=row[0], contacts=row[1])
+
+
 async def _insert_in_chunks(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
     for start in range(0, len(rows), INSERT_CHUNK_SIZE):
         await connection.execute(insert(table), rows[start : start + INSERT_CHUNK_SIZE])
