@@ -8,7 +8,8 @@ what remains is one line per migration applied, one line about the demo data (al
 what the printed demo user sees: its own agency only) and, in `text` mode, nothing of uvicorn's
 start-up lines. The last lines of the output (stdout, plain text in both modes: a person or a
 script greps them, they do not belong in shipped logs) are the address and the
-`Authorization: Bearer` line, printed once the server accepts connections.
+`Authorization: Bearer` line, printed once the server accepts connections (with `--workers N`,
+just before uvicorn's supervisor starts the workers).
 """
 
 from __future__ import annotations
