@@ -71,8 +71,8 @@ class RunningApp:
             timeout=10,
         )
 
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, how: signal.Signals = signal.SIGINT) -> None:
+        self.process.send_signal(how)
         self.process.wait(timeout=30)
 
 
@@ -123,7 +123,9 @@ def test_first_start_off_a_terminal_logs_short_json_then_prints_the_address_and_
     try:
         answer = app.query(app.token)
     finally:
-        app.stop()
+        app.stop(signal.SIGTERM)  # as a container runtime or systemd stops it
+
+    assert not _postmaster_running(data_dir)
 
     *log, explanation, hint, address, token_line = app.lines
     records = [json.loads(line) for line in log]  # stderr is a pipe here: JSON lines only

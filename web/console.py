@@ -15,8 +15,10 @@ just before uvicorn's supervisor starts the workers).
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 from collections.abc import Callable, MutableMapping
+from types import FrameType
 from typing import Any, TextIO
 
 import uvicorn
@@ -113,6 +115,16 @@ class _AnnouncingServer(uvicorn.Server):
             self.on_started()
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_then(app: ASGIApp, on_started: Callable[[], None], **options: Any) -> None:
-    """`uvicorn.run(app, **options)` for one process, calling `on_started` once it listens."""
+    """`uvicorn.run(app, **options)` for one process, calling `on_started` once it listens.
+
+    After a graceful shutdown on SIGTERM uvicorn raises the signal again; with the default handler
+    that would end the process at once, skipping the caller's clean-up (stopping the embedded
+    PostgreSQL), so SIGTERM becomes `SystemExit(143)` instead.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     _AnnouncingServer(uvicorn.Config(app, **options), on_started).run()
