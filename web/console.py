@@ -116,7 +116,7 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+    raise SystemExit(0)
 
 
 def serve_then(app: ASGIApp, on_started: Callable[[], None], **options: Any) -> None:
@@ -124,7 +124,7 @@ def serve_then(app: ASGIApp, on_started: Callable[[], None], **options: Any) -> 
 
     After a graceful shutdown on SIGTERM uvicorn raises the signal again; with the default handler
     that would end the process at once, skipping the caller's clean-up (stopping the embedded
-    PostgreSQL), so SIGTERM becomes `SystemExit(143)` instead.
+    PostgreSQL), so SIGTERM becomes `SystemExit(0)` instead: a stop asked for and done cleanly.
     """
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     _AnnouncingServer(uvicorn.Config(app, **options), on_started).run()
