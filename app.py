@@ -23,12 +23,24 @@ from starlette.routing import Route, WebSocketRoute
 from core.settings import Settings, SettingsError, load_settings
 from db.engine import create_engine, session_factory
 from db.notifications import ChangeListener
+from demo.load import DemoUserView
+from demo.plan import DemoSummary
 from schema import build_schema
 from schema.live_session import LiveBounds
+from web.console import (
+    choose_log_format,
+    demo_data_message,
+    print_lines,
+    quiet_start_up,
+    serve_then,
+    welcome_lines,
+)
+from web.graphiql import GraphiQLPage, is_loopback_host
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
 from web.http_protocol import BoundedHttpProtocol, HttpLimits
 from web.live import WEBSOCKET_SERVER_OPTIONS, LiveEndpoint
+from web.media_types import NegotiatedMediaType
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
 from web.rest import rest_routes
 from web.state import AppState
@@ -63,9 +75,11 @@ async def dispose_state(state: AppState) -> None:
         await state.read_engine.dispose()
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, graphiql_demo_token: str | None = None) -> Starlette:
+    """`graphiql_demo_token`: pre-filled in GraphiQL for loopback visitors (embedded mode only)."""
     observability = Observability(settings)
     schema = build_schema()
+    graphiql = GraphiQLPage(graphiql_demo_token)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,8 +99,11 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics_endpoint),
-            Route("/graphql", GraphQLEndpoint(schema), methods=["GET", "POST"]),
+            Route(
+                "/graphql", NegotiatedMediaType(GraphQLEndpoint(schema)), methods=["GET", "POST"]
+            ),
             WebSocketRoute("/graphql", LiveEndpoint(schema, LiveBounds(), settings.cors_origins)),
+            *graphiql.routes(),
             *rest_routes(),
         ],
         middleware=[
@@ -96,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.observability = observability
+    app.state.graphiql = graphiql
     return app
 
 
@@ -131,22 +149,19 @@ def migrate(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-async def load_demo(settings: Settings) -> None:
-    from demo.load import load_demo_data
+async def load_demo(settings: Settings) -> tuple[DemoSummary, DemoUserView]:
+    """Loads the demo data if absent: (all of it, what the demo user sees of it)."""
+    from demo.load import demo_user_view, load_demo_data
 
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as connection:
-            summary = await load_demo_data(connection)
+            everything = await load_demo_data(connection)
+            sees = await demo_user_view(connection)
     finally:
         await engine.dispose()
-    if summary.inserted:
-        logger.info(
-            "demo data loaded: %s batches, %s contacts, %s call logs",
-            summary.batches,
-            summary.contacts,
-            summary.call_logs,
-        )
+    logger.info(demo_data_message(everything, sees))
+    return everything, sees
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -166,12 +181,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     os.environ["WEB_CONCURRENCY"] = str(arguments.workers)
+    log_format = choose_log_format(os.environ, sys.stderr)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    quiet_start_up(log_format)
     embedded: Any = None
     if settings.database_url is None:
         from db.embedded import embedded_jwt_secret, start_embedded_postgres
@@ -185,9 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not arguments.no_migrate:
             migrate(settings.database_url)
+        demo = None
         if arguments.demo or embedded is not None:
-            asyncio.run(load_demo(settings))
-        print_welcome(settings, arguments.host, arguments.port)
+            demo = asyncio.run(load_demo(settings))
+        token = demo_token(settings)
+        # GraphiQL shows the demo token only to loopback visitors of an embedded, loopback server.
+        prefill = token if embedded is not None and is_loopback_host(arguments.host) else None
+        welcome = welcome_lines(token, arguments.host, arguments.port, demo, prefill is not None)
         # Logging is ours (configure_logging; the access line comes from ObservabilityMiddleware).
         # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, then exits.
         http_limits = HttpLimits.from_settings(settings)
@@ -200,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             **WEBSOCKET_SERVER_OPTIONS,
         }
         if arguments.workers > 1:
+            print_lines(welcome)
             uvicorn.run(
                 "app:app_from_environment",
                 factory=True,
@@ -209,8 +231,12 @@ def main(argv: list[str] | None = None) -> int:
                 **server_options,
             )
         else:
-            uvicorn.run(
-                create_app(settings), host=arguments.host, port=arguments.port, **server_options
+            serve_then(
+                create_app(settings, prefill),
+                lambda: print_lines(welcome),
+                host=arguments.host,
+                port=arguments.port,
+                **server_options,
             )
     finally:
         if embedded is not None:
@@ -218,16 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def print_welcome(settings: Settings, host: str, port: int) -> None:
+def demo_token(settings: Settings) -> str:
     from demo.plan import DEMO_USER_ID
     from web.auth import issue_token
 
     assert settings.jwt_secret is not None
-    token = issue_token(DEMO_USER_ID, settings.jwt_secret.get_secret_value())
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    print(f"GraphiQL: http://{shown_host}:{port}/graphql", flush=True)
-    print("Paste this header into GraphiQL (demo user of the first agency):", flush=True)
-    print(f"Authorization: Bearer {token}", flush=True)
+    return issue_token(DEMO_USER_ID, settings.jwt_secret.get_secret_value())
 
 
 if __name__ == "__main__":

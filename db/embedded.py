@@ -6,9 +6,13 @@ Used when `DATABASE_URL` is unset, so a newcomer needs nothing but Python. The g
 
 from __future__ import annotations
 
+import logging
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger("callbatch")
 
 SECRET_FILE = "jwt_secret"  # noqa: S105 (a file name, not a secret)
 
@@ -18,10 +22,21 @@ def start_embedded_postgres(data_dir: Path) -> tuple[Any, str]:
 
     The handle stops the server when the process exits (or on `cleanup()`).
     """
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns at pgserver's import when XDG_RUNTIME_DIR is unset (containers,
+        # sudo); pgserver then uses /tmp/runtime-<uid> for its lock file, which is fine.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    pgdata = data_dir.resolve() / "pg"
+    first_start = not (pgdata / "PG_VERSION").exists()
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    logger.info(
+        "embedded PostgreSQL %s in %s",
+        "created (first start)" if first_start else "started",
+        data_dir / "pg",
+    )
     return server, str(server.get_uri())
 
 

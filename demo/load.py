@@ -3,6 +3,8 @@ already exists it only reports the counts found in the database."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +20,7 @@ from demo.plan import (
     DEMO_AGENCY_ID,
     DEMO_AGENCY_IDS,
     INSERT_CHUNK_SIZE,
+    NORTHWIND,
     DemoSummary,
     Row,
 )
@@ -69,6 +72,31 @@ async def _count_demo_rows(connection: AsyncConnection) -> DemoSummary:
 async def _insert_in_chunks(connection: AsyncConnection, table: Table, rows: list[Row]) -> None:
     for start in range(0, len(rows), INSERT_CHUNK_SIZE):
         await connection.execute(insert(table), rows[start : start + INSERT_CHUNK_SIZE])
+
+
+@dataclass(frozen=True)
+class DemoUserView:
+    """What the printed demo user sees through the API: its own agency's live batches."""
+
+    agency: str
+    batches: int
+    contacts: int
+
+
+async def demo_user_view(connection: AsyncConnection) -> DemoUserView:
+    batches, contacts = _table_of(CallBatch), _table_of(CampaignContact)
+    live = select(batches.c.id).where(
+        batches.c.agency_id == DEMO_AGENCY_ID, batches.c.deleted_at.is_(None)
+    )
+    batch_count = select(func.count()).select_from(live.subquery()).scalar_subquery()
+    contact_count = (
+        select(func.count())
+        .select_from(contacts)
+        .where(contacts.c.agency_id == DEMO_AGENCY_ID, contacts.c.batch_id.in_(live))
+        .scalar_subquery()
+    )
+    row = (await connection.execute(select(batch_count, contact_count))).one()
+    return DemoUserView(agency=NORTHWIND.name, batches=row[0], contacts=row[1])
 
 
 def _table_of(model: type[Base]) -> Table:

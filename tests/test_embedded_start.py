@@ -3,6 +3,7 @@ survives a restart, and nothing left running after it stops."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -37,6 +38,7 @@ class RunningApp:
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET")}
         env["DATA_DIR"] = str(data_dir)
+        env.pop("LOG_FORMAT", None)
         self.process = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(self.port)],
             cwd=ROOT,
@@ -45,18 +47,18 @@ class RunningApp:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        self.lines: list[str] = []
         self.token = self._wait_for_token()
 
     def _wait_for_token(self) -> str:
+        """The token line is printed last, once the server accepts connections."""
         assert self.process.stdout is not None
         deadline = time.monotonic() + 90
-        token = None
         for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
             match = TOKEN_LINE.search(line)
             if match:
-                token = match.group(1)
-            if token and "Uvicorn running" in line:
-                return token
+                return match.group(1)
             if time.monotonic() > deadline:
                 break
         raise AssertionError("app.py did not print a token and start serving")
@@ -69,8 +71,8 @@ class RunningApp:
             timeout=10,
         )
 
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, how: signal.Signals = signal.SIGINT) -> None:
+        self.process.send_signal(how)
         self.process.wait(timeout=30)
 
 
@@ -112,3 +114,31 @@ def test_embedded_start_serves_demo_data_and_reuses_data_and_secret_on_restart(
     finally:
         second.stop()
     assert not _postmaster_running(data_dir)
+
+
+def test_first_start_off_a_terminal_logs_short_json_then_prints_the_address_and_token_last(
+    data_dir: Path,
+) -> None:
+    app = RunningApp(data_dir)
+    try:
+        answer = app.query(app.token)
+    finally:
+        app.stop(signal.SIGTERM)  # as a container runtime or systemd stops it
+
+    assert not _postmaster_running(data_dir)
+
+    *log, explanation, hint, address, token_line = app.lines
+    records = [json.loads(line) for line in log]  # stderr is a pipe here: JSON lines only
+    messages = [record["message"] for record in records]
+    assert address == f"GraphiQL: http://127.0.0.1:{app.port}/graphql"
+    assert token_line == f"Authorization: Bearer {app.token}"
+    assert "filled in" in hint
+    seen = answer.json()["data"]["batches"]["totalCount"]
+    assert f"Northwind Outreach: it sees that agency's {seen} batches only" in explanation
+    assert any("created (first start)" in message for message in messages)
+    assert any(
+        "the demo user sees its own agency" in m and f": {seen} batches" in m for m in messages
+    )
+    assert len(records) <= 12, messages
+    assert not any(record["logger"] == "pgserver" for record in records)
+    assert not any("initdb" in line or "XDG_RUNTIME_DIR" in line for line in app.lines)

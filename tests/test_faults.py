@@ -95,7 +95,11 @@ async def test_database_stopped_mid_traffic_answers_503_then_recovers_without_re
         traffic = Traffic(client, server.token())
         assert (await traffic.one()).status == 200
         workers = [asyncio.create_task(traffic.loop()) for _ in range(4)]
-        await asyncio.sleep(0.3)
+
+        async def flowing() -> bool:
+            return len(traffic.seen) > 4
+
+        await _until(flowing, 10, "traffic to flow before the stop")
         healthy = len(traffic.seen)
 
         await asyncio.to_thread(server.stop)

@@ -136,9 +136,9 @@ async def test_documented_integer_ranges_are_the_ones_enforced(
 
 
 def migration_pairs() -> list[tuple[str, str]]:
-    """(REST request line, GraphQL query) pairs of the README's migration section, in order."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    section = readme.split("## Migrating from the REST APIs", 1)[1].split("\n## ", 1)[0]
+    """(REST request line, GraphQL query) pairs of the migration guide's calls, in order."""
+    guide = (Path(__file__).parent.parent / "docs" / "MIGRATING_FROM_REST.md").read_text()
+    section = guide.split("## Call by call", 1)[1].split("\n## ", 1)[0]
     requests = re.findall(r"```\n(GET [^\n]+)\n```", section)
     queries = re.findall(r"```graphql\n(.*?)```", section, re.DOTALL)
     assert len(requests) == len(queries) == 4
@@ -157,7 +157,7 @@ def total_of(body: Any) -> int:
     return -1
 
 
-async def test_readme_pairs_each_rest_call_with_a_graphql_query_counting_the_same_rows(
+async def test_the_migration_guide_pairs_each_rest_call_with_a_graphql_query_counting_the_same_rows(
     tenant: Tenant, factory: Factory
 ) -> None:
     campaign = await factory.campaign(tenant.agency_id)

@@ -24,7 +24,9 @@ from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in, verified_user
+from web.graphiql import GraphiQLPage
 from web.graphql_operation import graphql_operation_name, parse_within_limits
+from web.media_types import drop_data_of_request_error, is_request_error
 from web.request_guard import (
     ClientDisconnected,
     declared_length,
@@ -190,18 +192,24 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise HTTPException(400, "the request body must be a JSON object with a 'query' string")
         return decoded
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        page: GraphiQLPage = request.app.state.graphiql
+        return page.render(request)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         context: Context = request.state.graphql_context
         return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        request_error = is_request_error(result.data, result.errors)
         if result.errors:
             context: Context = request.state.graphql_context
             result.errors = masked_unless_coded(result.errors, context.request_id)
             record = record_of(request)
             if record is not None:
                 record.add_error_codes((e.extensions or {}).get("code") for e in result.errors)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        return drop_data_of_request_error(request, body) if request_error else body
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """HTTP 503 when the database failed the request, so load balancers and clients retry."""
