@@ -23,6 +23,7 @@ from starlette.routing import Route
 from db.engine import create_engine, session_factory
 from db.settings import Settings, SettingsError, load_settings
 from schema import build_schema
+from web.dashboard import dashboard_routes
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
 from web.observability import Observability, ObservabilityMiddleware, configure_logging
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", observability.metrics_endpoint),
             Route("/graphql", GraphQLEndpoint(build_schema()), methods=["GET", "POST"]),
             *rest_routes(),
+            *dashboard_routes(),
         ],
         middleware=[
             Middleware(ObservabilityMiddleware, observability=observability),
