@@ -288,3 +288,98 @@ def test_progress_bar_moves_when_another_program_completes_contacts_in_sql(
 def js_number(value: float) -> str:
     """How JavaScript writes a number into an attribute (60.0 is "60")."""
     return json.dumps(int(value) if float(value).is_integer() else value)
+
+
+PROGRESS_FIELDS = """id status totalContacts pending queued inProgress completed failed skipped
+    callsPicked progressPercentage remainingCount updatedAt"""
+
+
+def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
+    page: Page, server: LiveServer
+) -> None:
+    """Against today's schema the page polls and shows no controls. When introspection finds the
+    planned subscriptions and mutations (faked here at the network level, since this server does
+    not have them yet), the same page subscribes over graphql-transport-ws with the token in
+    `connection_init`, draws what the subscription pushes, and pauses a batch with `pauseBatch`."""
+    from playwright.sync_api import Route, WebSocketRoute, expect
+
+    batch = max(batch_page(server, status="PROCESSING")["nodes"], key=lambda b: b["remainingCount"])
+    sign_in(page, server)
+    expect(page.get_by_test_id("freshness")).to_have_text("Refreshing every 3 s")
+    page.goto(f"/#/batches/{batch['id']}")
+    expect(page.get_by_role("heading", name=batch["name"])).to_be_visible()
+    expect(page.get_by_role("group", name="Batch controls")).to_have_count(0)
+
+    current = server.graphql(
+        f"query ($id: ID!) {{ batch(id: $id) {{ __typename {PROGRESS_FIELDS} }} }}",
+        {"id": batch["id"]},
+    )["batch"]
+    pushed = {**current, "completed": current["completed"] + 1, "progressPercentage": 99.5}
+    mutations: list[dict[str, Any]] = []
+    handshakes: list[dict[str, Any]] = []
+    subscribed: list[str] = []
+
+    def fake_planned_schema(route: Route) -> None:
+        body = route.request.post_data_json or {}
+        operation = body.get("operationName")
+        if operation == "DashboardCapabilities":
+            route.fulfill(json={"data": {"__schema": planned_schema()}})
+        elif operation == "DashboardPauseBatch":
+            mutations.append({**body, "authorization": route.request.headers.get("authorization")})
+            route.fulfill(json={"data": {"pauseBatch": {**pushed, "status": "PAUSED"}}})
+        else:
+            route.continue_()
+
+    def fake_transport_ws(socket: WebSocketRoute) -> None:
+        def answer(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] == "connection_init":
+                handshakes.append(frame.get("payload") or {})
+                socket.send(json.dumps({"type": "connection_ack"}))
+            elif frame["type"] == "subscribe":
+                operation = frame["payload"].get("operationName")
+                subscribed.append(operation)
+                if operation == "DashboardBatchProgress":
+                    data = {"batchProgress": pushed}
+                    socket.send(
+                        json.dumps({"id": frame["id"], "type": "next", "payload": {"data": data}})
+                    )
+            elif frame["type"] == "ping":
+                socket.send(json.dumps({"type": "pong"}))
+
+        socket.on_message(answer)
+
+    page.route("**/graphql", fake_planned_schema)
+    page.route_web_socket("**/graphql", fake_transport_ws)
+    page.reload()
+    expect(page.get_by_test_id("freshness")).to_have_text("Live")
+    bar = page.locator(".progress-large [role=progressbar]")
+    expect(bar).to_have_attribute("aria-valuenow", "99.5")
+    assert "DashboardBatchProgress" in subscribed
+    assert handshakes == [{"Authorization": f"Bearer {server.token}"}]
+
+    controls = page.get_by_role("group", name="Batch controls")
+    expect(controls.get_by_role("button", name="Pause")).to_be_enabled()
+    expect(controls.get_by_role("button", name="Resume")).to_be_disabled()
+    controls.get_by_role("button", name="Pause").click()
+    expect(page.locator(".batch-header .badge")).to_have_text("paused")
+    expect(controls.get_by_role("button", name="Resume")).to_be_enabled()
+    expect(controls.get_by_role("button", name="Pause")).to_be_disabled()
+    assert [m["variables"] for m in mutations] == [{"id": batch["id"]}]
+    assert mutations[0]["authorization"] == f"Bearer {server.token}"
+
+
+def planned_schema() -> dict[str, Any]:
+    """The introspection answer of a schema with section 6 of the contract."""
+
+    def root(fields: list[str]) -> dict[str, Any]:
+        return {
+            "__typename": "__Type",
+            "fields": [{"__typename": "__Field", "name": name} for name in fields],
+        }
+
+    return {
+        "__typename": "__Schema",
+        "mutationType": root(["pauseBatch", "resumeBatch", "cancelBatch"]),
+        "subscriptionType": root(["batchProgress", "batchUpdates"]),
+    }
