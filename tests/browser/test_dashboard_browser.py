@@ -6,7 +6,7 @@ the API answers; screenshots go to `$ARTIFACTS_DIR/dashboard/`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     """A fresh tab (empty session storage); fails the test on any script error or failed load."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(
         base_url=server.base_url,
         viewport={"width": 1400, "height": 900},
@@ -69,6 +71,7 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     )
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -317,7 +320,7 @@ def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
     pushed = {**current, "completed": current["completed"] + 1, "progressPercentage": 99.5}
     mutations: list[dict[str, Any]] = []
     handshakes: list[dict[str, Any]] = []
-    subscribed: list[str] = []
+    subscriptions: dict[str, tuple[WebSocketRoute, str]] = {}
 
     def fake_planned_schema(route: Route) -> None:
         body = route.request.post_data_json or {}
@@ -337,13 +340,7 @@ def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
                 handshakes.append(frame.get("payload") or {})
                 socket.send(json.dumps({"type": "connection_ack"}))
             elif frame["type"] == "subscribe":
-                operation = frame["payload"].get("operationName")
-                subscribed.append(operation)
-                if operation == "DashboardBatchProgress":
-                    data = {"batchProgress": pushed}
-                    socket.send(
-                        json.dumps({"id": frame["id"], "type": "next", "payload": {"data": data}})
-                    )
+                subscriptions[frame["payload"].get("operationName")] = (socket, frame["id"])
             elif frame["type"] == "ping":
                 socket.send(json.dumps({"type": "pong"}))
 
@@ -354,9 +351,16 @@ def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
     page.reload()
     expect(page.get_by_test_id("freshness")).to_have_text("Live")
     bar = page.locator(".progress-large [role=progressbar]")
-    expect(bar).to_have_attribute("aria-valuenow", "99.5")
-    assert "DashboardBatchProgress" in subscribed
+    expect(bar).to_have_attribute("aria-valuenow", js_number(current["progressPercentage"]))
+    wait_until(page, lambda: "DashboardBatchProgress" in subscriptions)
     assert handshakes == [{"Authorization": f"Bearer {server.token}"}]
+    socket, subscription_id = subscriptions["DashboardBatchProgress"]
+    socket.send(
+        json.dumps(
+            {"id": subscription_id, "type": "next", "payload": {"data": {"batchProgress": pushed}}}
+        )
+    )
+    expect(bar).to_have_attribute("aria-valuenow", "99.5")
 
     controls = page.get_by_role("group", name="Batch controls")
     expect(controls.get_by_role("button", name="Pause")).to_be_enabled()
@@ -367,6 +371,15 @@ def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
     expect(controls.get_by_role("button", name="Pause")).to_be_disabled()
     assert [m["variables"] for m in mutations] == [{"id": batch["id"]}]
     assert mutations[0]["authorization"] == f"Bearer {server.token}"
+
+
+def wait_until(page: Page, condition: Callable[[], bool]) -> None:
+    """Until `condition` holds; Playwright delivers the page's events while it waits."""
+    for _ in range(WAIT_MS // 100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    pytest.fail("the page did not do what the test waited for")
 
 
 def planned_schema() -> dict[str, Any]:
