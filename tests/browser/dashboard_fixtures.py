@@ -59,9 +59,8 @@ def browser_missing() -> str | None:
     if importlib.util.find_spec("playwright") is None:
         return "Playwright's Python package is not installed (pip install -e '.[test]')"
     if chromium_path() is None:
-        return (
-            "no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)"
-        )
+        where = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+        return f"no Chromium at {where} (apt-get install -y chromium, or set CHROMIUM_PATH)"
     return None
 
 

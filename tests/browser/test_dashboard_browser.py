@@ -6,6 +6,7 @@ the API answers; screenshots go to `$ARTIFACTS_DIR/dashboard/`."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request
 
 MISSING = browser_missing()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"browser test skipped: {MISSING}")
+REQUIRED = os.environ.get("BROWSER_TESTS_REQUIRED") == "1"
+"""Set by .ci/run: there, a missing browser fails these tests instead of skipping them."""
+pytestmark = pytest.mark.skipif(
+    MISSING is not None and not REQUIRED, reason=f"browser test skipped: {MISSING}"
+)
 
 TOKEN_KEY = "callbatch.dashboard.token"
 BATCH_ROWS = "table.batches tbody tr[data-batch-id]"
@@ -50,6 +55,8 @@ def server(server_url: str, screenshots: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    if MISSING is not None:
+        pytest.fail(f"BROWSER_TESTS_REQUIRED=1 but {MISSING}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
