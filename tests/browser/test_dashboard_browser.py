@@ -66,7 +66,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+def problems() -> list[str]:
+    """Script errors and failed loads of the test's tab; any left at the end fail the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer, problems: list[str]) -> Iterator[Page]:
     """A fresh tab (empty session storage); fails the test on any script error or failed load."""
     from playwright.sync_api import expect
 
@@ -79,7 +85,6 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
     expect.set_options(timeout=WAIT_MS)
-    problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     tab.on("requestfailed", lambda request: problems.extend(failure(request)))
@@ -145,13 +150,23 @@ def ids(batches: dict[str, Any]) -> list[str]:
 
 
 def test_operator_signs_in_once_then_pages_and_filters_the_batches(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: LiveServer, screenshots: Path, problems: list[str]
 ) -> None:
     from playwright.sync_api import expect
 
     page.goto("/")
     expect(page.get_by_label("Bearer token")).to_be_visible()
-    page.screenshot(path=screenshots / "01-sign-in.png")
+    page.get_by_label("Bearer token").fill("Bearer not-a-token")
+    page.get_by_role("button", name="Open dashboard").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The server refused this token (expired or unknown)."
+    )
+    assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
+    assert problems == [
+        "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+    ]
+    problems.clear()
+    page.screenshot(path=screenshots / "01-sign-in-refused.png")
     sign_in(page, server)
 
     first = batch_page(server, page=1)
