@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApolloProvider, useQuery } from "@apollo/client/react";
 import { createApolloClient, isUnauthenticated } from "./apollo.js";
 import { CAPABILITIES } from "./queries.js";
@@ -32,7 +32,7 @@ export function App() {
     setProblem(reason);
     setToken(null);
   }, []);
-  const client = useMemo(
+  const connection = useMemo(
     () =>
       token &&
       createApolloClient(token, {
@@ -40,6 +40,14 @@ export function App() {
       }),
     [token, signOut],
   );
+  const previous = useRef(null);
+  useEffect(() => {
+    // Close the old client (and its socket) once another token, or none, replaced it.
+    const old = previous.current;
+    previous.current = connection;
+    if (old && old !== connection) old.dispose();
+  }, [connection]);
+  const client = connection?.client;
   if (!client) return <TokenForm onToken={signIn} problem={problem} />;
   return (
     <ApolloProvider client={client}>

@@ -57,6 +57,10 @@ export function BatchList({ params }) {
   useEffect(() => {
     if (search !== state.search) showList(state, { search, page: 1 }, { replace: true });
   }, [search]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    // The URL changed under the box (back button, a bookmark): show its search.
+    setSearchText((typed) => (typed.trim() === state.search ? typed : state.search));
+  }, [state.search]);
 
   const { data, previousData, loading, error, refetch } = useQuery(BATCHES, {
     variables: {

@@ -40,22 +40,22 @@ function websocketUrl() {
 }
 
 /**
- * One client per token. Queries and mutations go over HTTP to the same origin; subscriptions go
- * over graphql-transport-ws at the same path. graphql-ws connects lazily, on the first
- * subscription, and the dashboard only subscribes when the schema has subscriptions
- * (capabilities.js), so against a server without them no socket is ever opened.
+ * One client per token (`dispose` stops it and closes its socket). Queries and mutations go
+ * over HTTP to the same origin; subscriptions go over graphql-transport-ws at the same path.
+ * graphql-ws connects lazily, on the first subscription, and the dashboard only subscribes when
+ * the schema has subscriptions (capabilities.js), so against a server without them no socket is
+ * ever opened.
  */
 export function createApolloClient(token, { onUnauthenticated }) {
   const authorization = `Bearer ${token}`;
   const http = new HttpLink({ uri: "/graphql" });
-  const websocket = new GraphQLWsLink(
-    createWsClient({
-      url: websocketUrl(),
-      lazy: true,
-      connectionParams: { Authorization: authorization },
-      retryAttempts: 5,
-    }),
-  );
+  const sockets = createWsClient({
+    url: websocketUrl(),
+    lazy: true,
+    connectionParams: { Authorization: authorization },
+    retryAttempts: 5,
+  });
+  const websocket = new GraphQLWsLink(sockets);
   const auth = new SetContextLink((previous) => ({
     headers: { ...previous.headers, Authorization: authorization },
   }));
@@ -67,9 +67,14 @@ export function createApolloClient(token, { onUnauthenticated }) {
     websocket,
     http,
   );
-  return new ApolloClient({
+  const client = new ApolloClient({
     link: ApolloLink.from([signOutOnRefusal, auth, transport]),
     cache: createCache(),
     defaultOptions: { watchQuery: { notifyOnNetworkStatusChange: true } },
   });
+  const dispose = () => {
+    client.stop();
+    sockets.dispose();
+  };
+  return { client, dispose };
 }

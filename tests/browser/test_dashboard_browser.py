@@ -202,6 +202,11 @@ def test_operator_signs_in_once_then_pages_and_filters_the_batches(
     assert "status=PROCESSING" in page.url and "search=renewals" in page.url
     page.screenshot(path=screenshots / "03-batches-filtered.png")
 
+    page.go_back()
+    wait_for_shown(page, BATCH_ROWS, "batchId", ids(first))
+    expect(page.get_by_label("Search batches")).to_have_value("")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("")
+
 
 def test_batch_page_pages_sorts_filters_and_searches_contacts_and_shows_their_calls(
     page: Page, server: LiveServer, screenshots: Path
