@@ -70,7 +70,13 @@ export function createApolloClient(token, { onUnauthenticated }) {
   const client = new ApolloClient({
     link: ApolloLink.from([signOutOnRefusal, auth, transport]),
     cache: createCache(),
-    defaultOptions: { watchQuery: { notifyOnNetworkStatusChange: true } },
+    defaultOptions: {
+      watchQuery: {
+        notifyOnNetworkStatusChange: true,
+        // A tab in the background does not poll; it catches up on the next poll once shown.
+        skipPollAttempt: () => document.hidden,
+      },
+    },
   });
   const dispose = () => {
     client.stop();
