@@ -35,6 +35,7 @@ from web.console import (
     serve_then,
     welcome_lines,
 )
+from web.dashboard import dashboard_routes
 from web.graphiql import GraphiQLPage, is_loopback_host
 from web.graphql import GraphQLEndpoint
 from web.health import healthz, readyz
@@ -105,6 +106,7 @@ def create_app(settings: Settings, graphiql_demo_token: str | None = None) -> St
             WebSocketRoute("/graphql", LiveEndpoint(schema, LiveBounds(), settings.cors_origins)),
             *graphiql.routes(),
             *rest_routes(),
+            *dashboard_routes(),
         ],
         middleware=[
             Middleware(ObservabilityMiddleware, observability=observability),

@@ -1,0 +1,35 @@
+import { createContext, useContext } from "react";
+
+/**
+ * What the server's schema offers beyond the read API, found by introspection once per sign-in:
+ * live progress (subscriptions `batchProgress`/`batchUpdates`) and batch control (mutations
+ * `pauseBatch`/`resumeBatch`/`cancelBatch`). Without them the dashboard polls and shows no buttons.
+ */
+export function capabilitiesFrom(schema) {
+  const names = (type) => new Set((type?.fields ?? []).map((field) => field.name));
+  const mutations = names(schema?.mutationType);
+  const subscriptions = names(schema?.subscriptionType);
+  return {
+    liveBatch: subscriptions.has("batchProgress"),
+    liveBatchList: subscriptions.has("batchUpdates"),
+    actions: {
+      pause: mutations.has("pauseBatch"),
+      resume: mutations.has("resumeBatch"),
+      cancel: mutations.has("cancelBatch"),
+    },
+  };
+}
+
+export const NO_CAPABILITIES = capabilitiesFrom(null);
+
+export const CapabilitiesContext = createContext(NO_CAPABILITIES);
+
+export function useCapabilities() {
+  return useContext(CapabilitiesContext);
+}
+
+/** Milliseconds between refreshes while progress is polled; `?poll=<ms>` overrides it. */
+export function pollInterval() {
+  const asked = Number(new URLSearchParams(window.location.search).get("poll"));
+  return Number.isFinite(asked) && asked >= 500 ? asked : 3000;
+}

@@ -1,0 +1,183 @@
+"""What the dashboard's browser test needs: the app as a real server, headless Chromium, a folder for
+screenshots.
+
+The server is `python app.py --demo` in a subprocess, on a database of its own (created on the
+suite's PostgreSQL, migrated and loaded with the demo data by the app itself), so the browser talks
+to exactly what a user starts. Chromium is Debian's package driven by Playwright's Python package
+(which cannot download browsers here); without either the tests skip, saying which is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db.engine import async_database_url
+from demo.plan import DEMO_USER_ID
+from tests.database import scratch_database
+from web.auth import issue_token
+
+T = TypeVar("T")
+REPOSITORY = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_SECONDS = 120.0
+LIVE_SERVER_SECRET = "browser-test-secret-0123456789abcdef-01234"
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    candidates = [configured] if configured else ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright's Python package is not installed (pip install -e '.[test]')"
+    if chromium_path() is None:
+        where = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+        return f"no Chromium at {where} (apt-get install -y chromium, or set CHROMIUM_PATH)"
+    return None
+
+
+def artifacts_dir(*parts: str) -> Path:
+    """`$ARTIFACTS_DIR/<parts>` (default `.ci/artifacts/`), created; CI keeps what lands here."""
+    root = Path(os.environ.get("ARTIFACTS_DIR") or REPOSITORY / ".ci" / "artifacts")
+    folder = root.joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    database_url: str
+    token: str
+    """A bearer token of the demo user (the first agency's)."""
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """`data` of a query sent over HTTP as the demo user; the test's ground truth."""
+        response = httpx.post(
+            f"{self.base_url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(server_url: str, log_path: Path) -> Iterator[LiveServer]:
+    """`python app.py --demo` on a fresh database of the server at `server_url`."""
+    port = free_port()
+    with scratch_database_off_loop(server_url) as database_url:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "JWT_SECRET": LIVE_SERVER_SECRET,
+            "LOG_FORMAT": "text",
+        }
+        environment.pop("DATABASE_READ_URL", None)
+        command = [sys.executable, "app.py", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=REPOSITORY, env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
+            try:
+                base_url = f"http://127.0.0.1:{port}"
+                _wait_until_ready(process, base_url, log_path)
+                token = issue_token(DEMO_USER_ID, LIVE_SERVER_SECRET)
+                yield LiveServer(base_url, database_url, token)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@contextmanager
+def scratch_database_off_loop(server_url: str) -> Iterator[str]:
+    """`scratch_database`, entered and left in a worker thread: its `asyncio.run` cannot run on a
+    thread where Playwright's sync API keeps an event loop running."""
+    database = scratch_database(server_url, prefix="callbatch_browser")
+    url = in_worker_thread(database.__enter__)
+    try:
+        yield url
+    finally:
+        in_worker_thread(lambda: database.__exit__(None, None, None))
+
+
+def in_worker_thread(function: Callable[[], T]) -> T:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"the server was not ready in time:\n{log_path.read_text()}")
+
+
+def clear_screenshots(folder: Path) -> None:
+    for old in folder.glob("*.png"):
+        old.unlink()
+
+
+def run_sql(database_url: str, statement: str, **parameters: Any) -> int:
+    """Run one statement on a connection of its own, committed, as another program would (a
+    dialer, psql); returns the number of rows it touched."""
+
+    async def execute() -> int:
+        engine = create_async_engine(async_database_url(database_url))
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), parameters)
+                return int(result.rowcount)
+        finally:
+            await engine.dispose()
+
+    return in_worker_thread(lambda: asyncio.run(execute()))
