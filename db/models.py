@@ -97,6 +97,9 @@ class User(Base):
 
 class Campaign(Base):
     __tablename__ = "campaigns"
+    # Target of the (campaign_id, agency_id) foreign key that keeps a batch's campaign in its
+    # agency.
+    __table_args__ = (UniqueConstraint("id", "agency_id"),)
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     agency_id: Mapped[uuid.UUID] = mapped_column(
@@ -127,6 +130,11 @@ class CallBatch(Base):
         CheckConstraint("max_concurrent IS NULL OR max_concurrent > 0", name="max_concurrent"),
         # Target of the (id, agency_id) foreign key that keeps contacts in their batch's agency.
         UniqueConstraint("id", "agency_id"),
+        ForeignKeyConstraint(
+            ["campaign_id", "agency_id"],
+            ["campaigns.id", "campaigns.agency_id"],
+            ondelete="SET NULL (campaign_id)",
+        ),
         CheckConstraint(
             "paused_from_status IS NULL "
             "OR paused_from_status IN ('pending', 'scheduled', 'processing')",
@@ -145,9 +153,7 @@ class CallBatch(Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False
     )
-    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
-    )
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     agent_mapping_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agent_mappings.id", ondelete="SET NULL"), index=True
     )
