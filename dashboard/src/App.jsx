@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApolloProvider, useQuery } from "@apollo/client/react";
 import { createApolloClient, isUnauthenticated } from "./apollo.js";
 import { CAPABILITIES } from "./queries.js";
-import { CapabilitiesContext, capabilitiesFrom, pollInterval } from "./capabilities.js";
+import { CapabilitiesContext, capabilitiesFrom, liveWanted, pollInterval } from "./capabilities.js";
 import { BatchList } from "./BatchList.jsx";
 import { BatchPage } from "./BatchPage.jsx";
 import { TokenForm } from "./TokenForm.jsx";
@@ -58,7 +58,7 @@ export function App() {
 
 function Dashboard({ onSignOut }) {
   const { data, error, refetch } = useQuery(CAPABILITIES);
-  const capabilities = useMemo(() => capabilitiesFrom(data?.__schema), [data]);
+  const capabilities = useMemo(() => capabilitiesFrom(data?.__schema, { live: liveWanted() }), [data]);
   const route = useHashRoute();
   let body;
   if (error && !isUnauthenticated(error)) {

@@ -14,6 +14,7 @@ const LABELS = { pause: "Pause", resume: "Resume", cancel: "Cancel batch" };
 function ActionButton({ action, batch }) {
   const [run, { loading, error }] = useMutation(BATCH_ACTIONS[action], {
     variables: { id: batch.id },
+    refetchQueries: ["DashboardBatchEvents"],
   });
   const click = () => {
     if (action === "cancel" && !window.confirm(`Cancel “${batch.name}”? This cannot be undone.`)) {

@@ -3,6 +3,7 @@ import { BATCH, BATCH_PROGRESS_SUBSCRIPTION } from "./queries.js";
 import { pollInterval, useCapabilities } from "./capabilities.js";
 import { ProgressBar, StatusBadge } from "./ProgressBar.jsx";
 import { BatchControls } from "./BatchControls.jsx";
+import { BatchEvents } from "./BatchEvents.jsx";
 import { ContactsPanel } from "./ContactsPanel.jsx";
 import { errorCodes, errorMessage, formatCount, formatTime } from "./format.js";
 
@@ -29,6 +30,7 @@ export function BatchPage({ id }) {
   useSubscription(BATCH_PROGRESS_SUBSCRIPTION, { variables: { id }, skip: !capabilities.liveBatch });
 
   const batch = (data ?? previousData)?.batch;
+  const hasActions = Object.values(capabilities.actions).some(Boolean);
   if (error && errorCodes(error).includes("NOT_FOUND")) {
     return (
       <section>
@@ -93,6 +95,7 @@ export function BatchPage({ id }) {
         <dt>Updated</dt>
         <dd>{formatTime(batch.updatedAt)}</dd>
       </dl>
+      {hasActions && <BatchEvents batchId={batch.id} />}
       <ContactsPanel batchId={batch.id} />
     </section>
   );

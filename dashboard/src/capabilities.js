@@ -3,15 +3,16 @@ import { createContext, useContext } from "react";
 /**
  * What the server's schema offers beyond the read API, found by introspection once per sign-in:
  * live progress (subscriptions `batchProgress`/`batchUpdates`) and batch control (mutations
- * `pauseBatch`/`resumeBatch`/`cancelBatch`). Without them the dashboard polls and shows no buttons.
+ * `pauseBatch`/`resumeBatch`/`cancelBatch`). Without them the dashboard polls and shows no buttons;
+ * `live: false` (the page's `?live=0`) makes it poll even when the server could push.
  */
-export function capabilitiesFrom(schema) {
+export function capabilitiesFrom(schema, { live = true } = {}) {
   const names = (type) => new Set((type?.fields ?? []).map((field) => field.name));
   const mutations = names(schema?.mutationType);
   const subscriptions = names(schema?.subscriptionType);
   return {
-    liveBatch: subscriptions.has("batchProgress"),
-    liveBatchList: subscriptions.has("batchUpdates"),
+    liveBatch: live && subscriptions.has("batchProgress"),
+    liveBatchList: live && subscriptions.has("batchUpdates"),
     actions: {
       pause: mutations.has("pauseBatch"),
       resume: mutations.has("resumeBatch"),
@@ -26,6 +27,11 @@ export const CapabilitiesContext = createContext(NO_CAPABILITIES);
 
 export function useCapabilities() {
   return useContext(CapabilitiesContext);
+}
+
+/** False when the page's URL asks for polling instead of live updates (`?live=0`). */
+export function liveWanted() {
+  return new URLSearchParams(window.location.search).get("live") !== "0";
 }
 
 /** Milliseconds between refreshes while progress is polled; `?poll=<ms>` overrides it. */

@@ -137,3 +137,16 @@ export const BATCH_ACTIONS = {
     ${BATCH_PROGRESS_FIELDS}
   `,
 };
+
+/** The batch's latest transitions (the audit of the controls); asked only with the mutations. */
+export const BATCH_EVENTS = gql`
+  query DashboardBatchEvents($id: ID!) {
+    batch(id: $id) {
+      id
+      events(first: 5) {
+        totalCount
+        nodes { id action fromStatus toStatus userId createdAt }
+      }
+    }
+  }
+`;

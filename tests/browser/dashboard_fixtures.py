@@ -170,14 +170,22 @@ def clear_screenshots(folder: Path) -> None:
 def run_sql(database_url: str, statement: str, **parameters: Any) -> int:
     """Run one statement on a connection of its own, committed, as another program would (a
     dialer, psql); returns the number of rows it touched."""
+    return in_worker_thread(lambda: asyncio.run(_execute(database_url, statement, parameters))[0])
 
-    async def execute() -> int:
-        engine = create_async_engine(async_database_url(database_url))
-        try:
-            async with engine.begin() as connection:
-                result = await connection.execute(text(statement), parameters)
-                return int(result.rowcount)
-        finally:
-            await engine.dispose()
 
-    return in_worker_thread(lambda: asyncio.run(execute()))
+def fetch_sql(database_url: str, statement: str, **parameters: Any) -> list[dict[str, Any]]:
+    """The rows a query answers, read on a connection of its own (the test's view of the tables)."""
+    return in_worker_thread(lambda: asyncio.run(_execute(database_url, statement, parameters))[1])
+
+
+async def _execute(
+    database_url: str, statement: str, parameters: dict[str, Any]
+) -> tuple[int, list[dict[str, Any]]]:
+    engine = create_async_engine(async_database_url(database_url))
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), parameters)
+            rows = [dict(row) for row in result.mappings()] if result.returns_rows else []
+            return int(result.rowcount), rows
+    finally:
+        await engine.dispose()

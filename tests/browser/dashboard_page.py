@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.dashboard_fixtures import LiveServer
+from tests.browser.dashboard_fixtures import LiveServer, run_sql
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import Page, Request, WebSocket
 
 TOKEN_KEY = "callbatch.dashboard.token"
 BATCH_ROWS = "table.batches tbody tr[data-batch-id]"
@@ -28,9 +29,10 @@ def failure(request: Request) -> list[str]:
     return [f"request failed: {request.url} {request.failure}"]
 
 
-def sign_in(page: Page, server: LiveServer, path: str = "/") -> None:
+def sign_in(page: Page, server: LiveServer, path: str = "/", token: str | None = None) -> None:
+    """Paste the demo user's token (or `token`) into the form of `path` and wait for the list."""
     page.goto(path)
-    page.get_by_label("Bearer token").fill(f"Authorization: Bearer {server.token}")
+    page.get_by_label("Bearer token").fill(f"Authorization: Bearer {token or server.token}")
     page.get_by_role("button", name="Open dashboard").click()
     page.locator(BATCH_ROWS).first.wait_for()
 
@@ -81,10 +83,6 @@ def js_number(value: float) -> str:
     return json.dumps(int(value) if float(value).is_integer() else value)
 
 
-PROGRESS_FIELDS = """id status totalContacts pending queued inProgress completed failed skipped
-    callsPicked progressPercentage remainingCount updatedAt"""
-
-
 def wait_until(page: Page, condition: Callable[[], bool]) -> None:
     """Until `condition` holds; Playwright delivers the page's events while it waits."""
     for _ in range(WAIT_MS // 100):
@@ -94,17 +92,57 @@ def wait_until(page: Page, condition: Callable[[], bool]) -> None:
     pytest.fail("the page did not do what the test waited for")
 
 
-def planned_schema() -> dict[str, Any]:
-    """The introspection answer of a schema with section 6 of the contract."""
+@dataclass
+class Traffic:
+    """What a tab exchanged with the server, as observed (nothing is altered): the operation names
+    of its GraphQL POSTs and the graphql-transport-ws frames of its sockets."""
 
-    def root(fields: list[str]) -> dict[str, Any]:
-        return {
-            "__typename": "__Type",
-            "fields": [{"__typename": "__Field", "name": name} for name in fields],
+    posted: list[str] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> Traffic:
+        page.on("request", self._request)
+        page.on("websocket", self._socket)
+        return self
+
+    def _request(self, request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/graphql"):
+            self.posted.append((request.post_data_json or {}).get("operationName") or "")
+
+    def _socket(self, socket: WebSocket) -> None:
+        self.sockets.append(socket.url)
+        socket.on("framesent", lambda frame: self.sent.append(json.loads(frame)))
+        socket.on("framereceived", lambda frame: self.received.append(json.loads(frame)))
+
+    def subscribed(self, operation: str) -> bool:
+        """True once the server sent a first result to a subscription named `operation`."""
+        ids = {
+            frame["id"]
+            for frame in self.sent
+            if frame["type"] == "subscribe" and frame["payload"].get("operationName") == operation
         }
+        return any(frame["type"] == "next" and frame.get("id") in ids for frame in self.received)
 
-    return {
-        "__typename": "__Schema",
-        "mutationType": root(["pauseBatch", "resumeBatch", "cancelBatch"]),
-        "subscriptionType": root(["batchProgress", "batchUpdates"]),
-    }
+
+def complete_contacts(server: LiveServer, batch_id: str, count: int) -> dict[str, Any]:
+    """Complete `count` waiting contacts in plain SQL, committed on a connection of its own, as a
+    dialer would; returns the batch's progress as the API then answers it."""
+    touched = run_sql(
+        server.database_url,
+        """UPDATE campaign_contacts
+              SET status = 'completed', outcome = 'answered', attempts = attempts + 1,
+                  last_attempt_at = now(), completed_at = now()
+            WHERE id IN (SELECT id FROM campaign_contacts
+                          WHERE batch_id = :batch_id AND status IN ('pending', 'queued')
+                          ORDER BY created_at LIMIT :count)""",
+        batch_id=batch_id,
+        count=count,
+    )
+    assert touched == count
+    progress: dict[str, Any] = server.graphql(
+        "query ($id: ID!) { batch(id: $id) { progressPercentage remainingCount } }",
+        {"id": batch_id},
+    )["batch"]
+    return progress

@@ -1,11 +1,12 @@
 """The dashboard in headless Chromium against `python app.py --demo`: an operator signs in once,
-pages and filters the batches, opens one, walks its contacts and call logs, and sees a progress
-bar move when another program updates contacts in SQL. What the page shows is checked against what
-the API answers; screenshots go to `$ARTIFACTS_DIR/dashboard/`."""
+pages and filters the batches, opens one, walks its contacts and call logs, sees a progress bar
+move when another program updates contacts in SQL (pushed over the websocket, or polled with
+`?live=0`), pauses and resumes a batch; a viewer is refused. What the page shows is checked against
+what the API and the tables say; nothing on the network is faked. Screenshots go to
+`$ARTIFACTS_DIR/dashboard/`."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,35 +14,42 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from demo.plan import DEMO_USER_ID, demo_id
 from tests.browser.dashboard_fixtures import (
     CHROMIUM_ARGS,
+    LIVE_SERVER_SECRET,
     LiveServer,
     artifacts_dir,
     browser_missing,
     chromium_path,
     clear_screenshots,
+    fetch_sql,
     live_server,
     run_sql,
 )
 from tests.browser.dashboard_page import (
     BATCH_ROWS,
     CONTACT_ROWS,
-    PROGRESS_FIELDS,
     TOKEN_KEY,
     WAIT_MS,
+    Traffic,
     batch_page,
+    complete_contacts,
     contact_ids,
     failure,
     ids,
     js_number,
-    planned_schema,
     sign_in,
     wait_for_shown,
     wait_until,
 )
+from web.auth import issue_token
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+VIEWER_ID = demo_id("user", "ops@northwind-outreach.example")
+"""The demo agency's second user; the test makes sure its role is `viewer`."""
 
 MISSING = browser_missing()
 REQUIRED = os.environ.get("BROWSER_TESTS") == "required"
@@ -227,42 +235,56 @@ def test_batch_page_pages_sorts_filters_and_searches_contacts_and_shows_their_ca
     page.screenshot(path=screenshots / "04-batch-contacts-call-logs.png", full_page=True)
 
 
-def test_progress_bar_moves_when_another_program_completes_contacts_in_sql(
+def _busiest_processing_batch(server: LiveServer) -> dict[str, Any]:
+    batches = batch_page(server, status="PROCESSING")["nodes"]
+    busiest: dict[str, Any] = max(batches, key=lambda b: b["remainingCount"])
+    assert busiest["remainingCount"] >= 40
+    return busiest
+
+
+def _events(server: LiveServer, batch_id: str) -> list[tuple[str, str, str, str]]:
+    """`batch_events` of the batch, oldest first, as (action, from, to, user id)."""
+    rows = fetch_sql(
+        server.database_url,
+        """SELECT action, from_status, to_status, user_id::text AS user_id FROM batch_events
+            WHERE batch_id = :batch_id ORDER BY created_at, id""",
+        batch_id=batch_id,
+    )
+    return [(r["action"], r["from_status"], r["to_status"], r["user_id"]) for r in rows]
+
+
+def test_progress_bar_moves_over_the_websocket_when_another_program_completes_contacts_in_sql(
     page: Page, server: LiveServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    batch = max(batch_page(server, status="PROCESSING")["nodes"], key=lambda b: b["remainingCount"])
-    assert batch["remainingCount"] >= 20
-    sign_in(page, server, "/?poll=1000")
-    page.goto(f"/?poll=1000#/batches/{batch['id']}")
+    traffic = Traffic().watch(page)
+    batch = _busiest_processing_batch(server)
+    sign_in(page, server)
+    expect(page.get_by_test_id("freshness")).to_have_text("Live")
+    page.goto(f"/#/batches/{batch['id']}")
     bar = page.locator(".progress-large [role=progressbar]")
     expect(bar).to_have_attribute("aria-valuenow", js_number(batch["progressPercentage"]))
+    wait_until(page, lambda: traffic.subscribed("DashboardBatchProgress"))
     page.screenshot(path=screenshots / "05-progress-before-sql-update.png")
+    polls_before = traffic.posted.count("DashboardBatch")
 
-    touched = run_sql(
-        server.database_url,
-        """UPDATE campaign_contacts
-              SET status = 'completed', outcome = 'answered', attempts = attempts + 1,
-                  last_attempt_at = now(), completed_at = now()
-            WHERE id IN (SELECT id FROM campaign_contacts
-                          WHERE batch_id = :batch_id AND status IN ('pending', 'queued')
-                          ORDER BY created_at LIMIT 20)""",
-        batch_id=batch["id"],
-    )
-    assert touched == 20
-    now = server.graphql(
-        "query ($id: ID!) { batch(id: $id) { progressPercentage remainingCount } }",
-        {"id": batch["id"]},
-    )["batch"]
+    now = complete_contacts(server, batch["id"], 20)
     assert now["progressPercentage"] > batch["progressPercentage"]
     assert now["remainingCount"] == batch["remainingCount"] - 20
-
     expect(bar).to_have_attribute("aria-valuenow", js_number(now["progressPercentage"]))
     expect(page.locator(".progress-large .progress-remaining")).to_contain_text(
         f"{now['remainingCount']:,} of"
     )
-    page.screenshot(path=screenshots / "06-progress-after-sql-update.png")
+    page.screenshot(path=screenshots / "07-live-progress.png")
+
+    assert traffic.posted.count("DashboardBatch") == polls_before, "the page polled"
+    handshakes = [frame for frame in traffic.sent if frame["type"] == "connection_init"]
+    assert handshakes, "no graphql-transport-ws handshake"
+    assert all(
+        frame["payload"] == {"Authorization": f"Bearer {server.token}"} for frame in handshakes
+    )
+    assert set(traffic.sockets) == {server.base_url.replace("http:", "ws:") + "/graphql"}
 
     page.get_by_role("link", name="← All batches").click()
     page.get_by_label("Status", exact=True).select_option("PROCESSING")
@@ -270,77 +292,88 @@ def test_progress_bar_moves_when_another_program_completes_contacts_in_sql(
     expect(listed).to_have_attribute("aria-valuenow", js_number(now["progressPercentage"]))
 
 
-def test_live_progress_and_batch_controls_switch_on_when_the_schema_has_them(
-    page: Page, server: LiveServer
+def test_with_live_updates_switched_off_the_page_polls_and_opens_no_socket(
+    page: Page, server: LiveServer, screenshots: Path
 ) -> None:
-    """Against today's schema the page polls and shows no controls. When introspection finds the
-    planned subscriptions and mutations (faked here at the network level, since this server does
-    not have them yet), the same page subscribes over graphql-transport-ws with the token in
-    `connection_init`, draws what the subscription pushes, and pauses a batch with `pauseBatch`."""
-    from playwright.sync_api import Route, WebSocketRoute, expect
+    from playwright.sync_api import expect
 
-    batch = max(batch_page(server, status="PROCESSING")["nodes"], key=lambda b: b["remainingCount"])
-    sign_in(page, server)
-    expect(page.get_by_test_id("freshness")).to_have_text("Refreshing every 3 s")
-    page.goto(f"/#/batches/{batch['id']}")
-    expect(page.get_by_role("heading", name=batch["name"])).to_be_visible()
-    expect(page.get_by_role("group", name="Batch controls")).to_have_count(0)
-
-    current = server.graphql(
-        f"query ($id: ID!) {{ batch(id: $id) {{ __typename {PROGRESS_FIELDS} }} }}",
-        {"id": batch["id"]},
-    )["batch"]
-    pushed = {**current, "completed": current["completed"] + 1, "progressPercentage": 99.5}
-    mutations: list[dict[str, Any]] = []
-    handshakes: list[dict[str, Any]] = []
-    subscriptions: dict[str, tuple[WebSocketRoute, str]] = {}
-
-    def fake_planned_schema(route: Route) -> None:
-        body = route.request.post_data_json or {}
-        operation = body.get("operationName")
-        if operation == "DashboardCapabilities":
-            route.fulfill(json={"data": {"__schema": planned_schema()}})
-        elif operation == "DashboardPauseBatch":
-            mutations.append({**body, "authorization": route.request.headers.get("authorization")})
-            route.fulfill(json={"data": {"pauseBatch": {**pushed, "status": "PAUSED"}}})
-        else:
-            route.continue_()
-
-    def fake_transport_ws(socket: WebSocketRoute) -> None:
-        def answer(message: str | bytes) -> None:
-            frame = json.loads(message)
-            if frame["type"] == "connection_init":
-                handshakes.append(frame.get("payload") or {})
-                socket.send(json.dumps({"type": "connection_ack"}))
-            elif frame["type"] == "subscribe":
-                subscriptions[frame["payload"].get("operationName")] = (socket, frame["id"])
-            elif frame["type"] == "ping":
-                socket.send(json.dumps({"type": "pong"}))
-
-        socket.on_message(answer)
-
-    page.route("**/graphql", fake_planned_schema)
-    page.route_web_socket("**/graphql", fake_transport_ws)
-    page.reload()
-    expect(page.get_by_test_id("freshness")).to_have_text("Live")
+    traffic = Traffic().watch(page)
+    batch = _busiest_processing_batch(server)
+    sign_in(page, server, "/?live=0&poll=1000")
+    expect(page.get_by_test_id("freshness")).to_have_text("Refreshing every 1 s")
+    page.goto(f"/?live=0&poll=1000#/batches/{batch['id']}")
     bar = page.locator(".progress-large [role=progressbar]")
-    expect(bar).to_have_attribute("aria-valuenow", js_number(current["progressPercentage"]))
-    wait_until(page, lambda: "DashboardBatchProgress" in subscriptions)
-    assert handshakes == [{"Authorization": f"Bearer {server.token}"}]
-    socket, subscription_id = subscriptions["DashboardBatchProgress"]
-    socket.send(
-        json.dumps(
-            {"id": subscription_id, "type": "next", "payload": {"data": {"batchProgress": pushed}}}
-        )
-    )
-    expect(bar).to_have_attribute("aria-valuenow", "99.5")
+    expect(bar).to_have_attribute("aria-valuenow", js_number(batch["progressPercentage"]))
 
+    now = complete_contacts(server, batch["id"], 20)
+    expect(bar).to_have_attribute("aria-valuenow", js_number(now["progressPercentage"]))
+    page.screenshot(path=screenshots / "06-polled-progress.png")
+    assert traffic.posted.count("DashboardBatch") >= 2
+    assert traffic.sockets == []
+
+
+def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
+    page: Page, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    batches = batch_page(server, status="PROCESSING")["nodes"]
+    batch = min(batches, key=lambda b: b["remainingCount"])
+    assert _events(server, batch["id"]) == []
+    sign_in(page, server)
+    page.goto(f"/#/batches/{batch['id']}")
+    badge = page.locator(".batch-header .badge")
+    expect(badge).to_have_text("processing")
     controls = page.get_by_role("group", name="Batch controls")
-    expect(controls.get_by_role("button", name="Pause")).to_be_enabled()
-    expect(controls.get_by_role("button", name="Resume")).to_be_disabled()
+    pause, resume = (
+        controls.get_by_role("button", name="Pause"),
+        controls.get_by_role("button", name="Resume"),
+    )
+    actions = page.locator(".event-list li")
+    expect(resume).to_be_disabled()
+    expect(actions).to_have_count(0)
+
+    pause.click()
+    expect(badge).to_have_text("paused")
+    expect(resume).to_be_enabled()
+    expect(pause).to_be_disabled()
+    expect(actions).to_contain_text(["pause processing → paused"])
+    page.screenshot(path=screenshots / "08-paused.png")
+    assert (
+        server.graphql("query ($id: ID!) { batch(id: $id) { status } }", {"id": batch["id"]})[
+            "batch"
+        ]["status"]
+        == "PAUSED"
+    )
+
+    resume.click()
+    expect(badge).to_have_text("processing")
+    expect(pause).to_be_enabled()
+    expect(actions.locator("strong")).to_have_text(["resume", "pause"])
+    page.screenshot(path=screenshots / "09-resumed.png")
+    user = str(DEMO_USER_ID)
+    assert _events(server, batch["id"]) == [
+        ("pause", "processing", "paused", user),
+        ("resume", "paused", "processing", user),
+    ]
+
+
+def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
+    page: Page, server: LiveServer, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    demoted = run_sql(
+        server.database_url, "UPDATE users SET role = 'viewer' WHERE id = :id", id=VIEWER_ID
+    )
+    assert demoted == 1
+    batch = _busiest_processing_batch(server)
+    events_before = _events(server, batch["id"])
+    sign_in(page, server, token=issue_token(VIEWER_ID, LIVE_SERVER_SECRET))
+    page.goto(f"/#/batches/{batch['id']}")
+    controls = page.get_by_role("group", name="Batch controls")
     controls.get_by_role("button", name="Pause").click()
-    expect(page.locator(".batch-header .badge")).to_have_text("paused")
-    expect(controls.get_by_role("button", name="Resume")).to_be_enabled()
-    expect(controls.get_by_role("button", name="Pause")).to_be_disabled()
-    assert [m["variables"] for m in mutations] == [{"id": batch["id"]}]
-    assert mutations[0]["authorization"] == f"Bearer {server.token}"
+    expect(controls.get_by_role("alert")).to_have_text("Only operators may control batches.")
+    expect(page.locator(".batch-header .badge")).to_have_text("processing")
+    page.screenshot(path=screenshots / "10-viewer-refused.png")
+    assert _events(server, batch["id"]) == events_before
