@@ -13,6 +13,8 @@ class DomainError(Exception):
     http_status: ClassVar[int] = 500
     headers: dict[str, str] = {}
     """HTTP headers the answer carries (`WWW-Authenticate`, `Retry-After`, `Allow`)."""
+    extensions: dict[str, object] = {}
+    """More of the error's `extensions` beside its code (a limit's name and maximum)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -52,6 +52,10 @@ class Settings(DatabaseSettings):
     max_body_bytes: int = 1024 * 1024
     """Far above any real request (queries stop at 100,000 characters), far below a memory
     problem."""
+    max_rows_read: int = 250_000
+    """Rows the lists of one GraphQL request may make PostgreSQL read together, counted with the
+    batches' real sizes before each list's SQL (a search of a 200,000-contact batch reads
+    200,000): about a second of database work."""
     agency_concurrency: int | None = None
     """Requests of one agency using the database at once, per worker; unset: a third of the
     worker's pool (so at least two other agencies always find a connection)."""
@@ -111,6 +115,7 @@ class Settings(DatabaseSettings):
             "db_max_connections",
             "agency_concurrency",
             "max_body_bytes",
+            "max_rows_read",
             "http_max_header_bytes",
             "http_max_headers",
             "http_max_connections",

@@ -19,6 +19,7 @@ from schema.connection import Connection, connection
 from schema.context import Info
 from schema.inputs import ContactFilter, ContactSort, contact_sort
 from schema.limits.list_sizes import Paged, list_size
+from schema.limits.rows_read import list_rows_read
 from schema.pagination import Paging, list_binding, list_slice
 from schema.types import BatchStatus, Contact, optional_id, page_contacts
 
@@ -84,7 +85,7 @@ class Batch:
 
     @strawberry.field(
         description="Contacts of this batch, created_at ascending by default.",
-        metadata=list_size(Paged(CONTACT_LIMITS)),
+        metadata=list_size(Paged(CONTACT_LIMITS, scans=frozenset({"search", "filter", "sort"}))),
     )
     async def contacts(
         self,
@@ -111,6 +112,10 @@ class Batch:
         paging = Paging(context.cursors, binding, arity=len(order) + 1)
         window = paging.window(
             CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
+        )
+        scans = term is not None or filter is not None or len(sort or ()) > 1
+        context.rows_read.charge(
+            list_rows_read(self.total_contacts, window, scans), "this contacts list"
         )
         agency_id, batch_id = context.agency_id, self.batch_id
         fetch = partial(

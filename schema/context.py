@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from db.tenancy import AgencyWriter, RequestDatabase
+from schema.limits.rows_read import RowsRead
 from schema.live_session import LiveSession
 from schema.loaders import Loaders
 from schema.pagination import CursorCodec
@@ -20,6 +21,8 @@ class Context:
     agency_id: uuid.UUID
     request_id: str
     cursors: CursorCodec
+    rows_read: RowsRead
+    """What this request's lists may make PostgreSQL read (see `limits/rows_read.py`)."""
     writer: AgencyWriter | None = None
     """Transactions on the primary for mutations; None where nothing may be written."""
     live: LiveSession | None = None

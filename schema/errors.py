@@ -110,7 +110,7 @@ class ErrorCodes(SchemaExtension):
                     path=error.path,
                     extensions={"code": domain.code, "requestId": request_id},
                 )
-            return _with_extensions(error, {"code": domain.code})
+            return _with_extensions(error, {**domain.extensions, "code": domain.code})
         if original is None or isinstance(original, GraphQLError):
             # GraphQL's own checks (parse, validation, variable and argument coercion): the
             # client's request is at fault, and the message says how.

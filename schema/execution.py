@@ -126,12 +126,14 @@ def _plain_value(plan: LeafPlan, source: Any, is_awaitable: Any) -> Any:
 
 def _plan(field: GraphQLField) -> LeafPlan | None:
     """A plan for a field Strawberry resolves by reading an attribute (no resolver function,
-    the default `getattr` resolver, no arguments) of a scalar or enum type."""
+    the default `getattr` resolver, no arguments) of a scalar or enum type. `is_basic_field`
+    too: Strawberry also marks fields with permission classes or field extensions as default
+    (`_is_default`), and answering those inline would skip their checks."""
     definition = (field.extensions or {}).get("strawberry-definition")
     leaf_type = get_nullable_type(field.type)
     if (
         not isinstance(definition, StrawberryField)
-        or definition.base_resolver is not None
+        or not definition.is_basic_field
         or definition.default_resolver is not getattr
         or not getattr(field.resolve, "_is_default", False)
         or field.args

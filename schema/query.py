@@ -27,7 +27,7 @@ class Query:
             "Batches of the caller's agency, newest first. Offset mode: page (1-based) or offset, plus limit. "
             "Cursor mode: first + after."
         ),
-        metadata=list_size(Paged(BATCH_LIMITS)),
+        metadata=list_size(Paged(BATCH_LIMITS, scans=frozenset({"search"}))),
     )
     async def batches(
         self,

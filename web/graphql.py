@@ -22,6 +22,7 @@ from core.settings import Settings
 from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
+from schema.limits.rows_read import RowsRead
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in, verified_user
 from web.graphiql import GraphiQLPage
@@ -135,6 +136,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     agency_id=principal.agency_id,
                     request_id=record.request_id,
                     cursors=CursorCodec(state.cursor_key),
+                    rows_read=RowsRead(state.settings.max_rows_read),
                     writer=AgencyWriter(
                         state.sessions,
                         agency_id=principal.agency_id,

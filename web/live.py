@@ -38,6 +38,7 @@ from core.errors import DomainError
 from db.faults import DatabaseFault, classify
 from db.tenancy import AgencyWriter, RequestDatabase
 from schema.context import Context
+from schema.limits.rows_read import RowsRead
 from schema.live_session import LiveBounds, LiveSession
 from schema.pagination import CursorCodec
 from schema.shared_reads import SharedReads
@@ -106,6 +107,7 @@ class LiveConnection:
             agency_id=self.agency_id,
             request_id=uuid.uuid4().hex,
             cursors=CursorCodec(state.cursor_key),
+            rows_read=RowsRead(state.settings.max_rows_read),
             writer=AgencyWriter(
                 state.sessions,
                 agency_id=self.agency_id,

@@ -22,6 +22,10 @@ class QueryLimits:
     max_cost: int = 100_000
     call_logs_per_contact: int = 3
     introspection_list_length: int = 5
+    assumed_list_rows: int = 10_000
+    """Rows a search, a filter or a sort no index serves is assumed to read, and the most an
+    offset is assumed to skip, in the estimate made before any SQL (the batch's real size is
+    not known yet; the setting MAX_ROWS_READ checks that once it is, `rows_read.py`)."""
 
 
 def limit_error(message: str, limit: str, maximum: int, actual: int | None = None) -> GraphQLError:

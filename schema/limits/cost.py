@@ -24,8 +24,11 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValueNode,
     VariableNode,
     get_named_type,
@@ -105,8 +108,11 @@ class CostEstimate:
         if definition is None:
             return 1
         multiplier, child_page = self.sizes(node, definition, page)
+        declared = declared_size(definition)
+        rows_read = declared.rows_read(node, self) if declared is not None else 0
         child_type = get_named_type(definition.type)
-        return 1 + multiplier * self.selection_cost(node.selection_set, child_type, child_page)
+        selected = self.selection_cost(node.selection_set, child_type, child_page)
+        return 1 + rows_read + multiplier * selected
 
     def sizes(self, node: FieldNode, definition: GraphQLField, page: int) -> tuple[int, int]:
         """(objects per parent, page size below): the field's declared `ListSize`, else one
@@ -137,6 +143,35 @@ class CostEstimate:
                 if size is not None:
                     return min(max(size, 1), limits.maximum)
         return limits.default
+
+    def int_argument(self, node: FieldNode, name: str) -> int | None:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return self._int_value(argument.value)
+        return None
+
+    def scans(self, name: str, value: ValueNode) -> bool:
+        """Whether an argument makes its list scan: given, not null or empty, and for `sort`
+        more than one field (single-field sorts are read from their index)."""
+        given = self._given(value)
+        if name == "sort":
+            return isinstance(given, list) and len(given) > 1
+        return bool(given)
+
+    def _given(self, value: ValueNode | None) -> Any:
+        """An argument's value as far as scanning goes, variables resolved."""
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            if name in self.variables:
+                return self.variables[name]
+            return self._given(self.defaults.get(name))
+        if value is None or isinstance(value, NullValueNode):
+            return None
+        if isinstance(value, ListValueNode):
+            return list(value.values)
+        if isinstance(value, StringValueNode):
+            return value.value
+        return True
 
     def _int_value(self, value: ValueNode) -> int | None:
         if isinstance(value, IntValueNode):
@@ -183,7 +218,11 @@ def cost_errors(
             "field counts once per object it is resolved on and page sizes multiply through "
             f"nesting (batches default {BATCH_LIMITS.default}, contacts "
             f"{CONTACT_LIMITS.default}, callLogs about {limits.call_logs_per_contact} per "
-            "contact): ask for smaller pages with first/limit or select fewer fields",
+            "contact), and so do the rows a list makes the database read (an offset skips its "
+            f"rows; a search, a filter or a sort of several fields reads the whole list, counted "
+            f"as {limits.assumed_list_rows}): ask for smaller pages with first/limit, page with "
+            "cursors (first/after) instead of deep offsets, search once instead of in aliases, "
+            "or select fewer fields",
             "cost",
             limits.max_cost,
             cost,

@@ -41,19 +41,47 @@ class ListSize(Protocol):
         """(objects per parent object, the page size their connection fields multiply by),
         for `node` resolved on an object whose own page size is `page`."""
 
+    def rows_read(self, node: FieldNode, estimate: CostEstimate) -> int:
+        """Rows PostgreSQL reads to answer one call of the field (0: nothing beyond its
+        objects)."""
+
 
 @dataclass(frozen=True)
 class Paged:
     limits: Limits
+    scans: frozenset[str] = frozenset()
+    """Arguments that, when given, make PostgreSQL read the whole list (a search, a filter, or
+    a sort of more than one field, which no index serves)."""
 
     def sizes(self, node: FieldNode, page: int, estimate: CostEstimate) -> tuple[int, int]:
         return 1, estimate.page_size(node, self.limits)
+
+    def rows_read(self, node: FieldNode, estimate: CostEstimate) -> int:
+        """Rows PostgreSQL reads for one call beyond the page itself (which its items count):
+        the rows an offset skips, and a whole list for a scanning argument; both bounded by the
+        assumed list size, as the list's real length is not known before any SQL."""
+        assumed = estimate.limits.assumed_list_rows
+        offset = estimate.int_argument(node, "offset") or 0
+        page = estimate.int_argument(node, "page")
+        if page is not None:
+            offset = max(page - 1, 0) * estimate.page_size(node, self.limits)
+        rows = min(max(offset, 0), assumed)
+        if any(
+            estimate.scans(argument.name.value, argument.value)
+            for argument in node.arguments or ()
+            if argument.name.value in self.scans
+        ):
+            rows += assumed
+        return rows
 
 
 @dataclass(frozen=True)
 class PageItems:
     def sizes(self, node: FieldNode, page: int, estimate: CostEstimate) -> tuple[int, int]:
         return page, 1
+
+    def rows_read(self, node: FieldNode, estimate: CostEstimate) -> int:
+        return 0
 
 
 PAGE_ITEMS = PageItems()
@@ -66,6 +94,9 @@ class PerParent:
 
     def sizes(self, node: FieldNode, page: int, estimate: CostEstimate) -> tuple[int, int]:
         return self.count(estimate.limits), 1
+
+    def rows_read(self, node: FieldNode, estimate: CostEstimate) -> int:
+        return 0
 
 
 def list_size(size: ListSize) -> dict[str, Any]:

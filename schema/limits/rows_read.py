@@ -1,0 +1,51 @@
+"""Rows one request's lists make PostgreSQL read, counted with the lists' real sizes.
+
+The estimate made before any SQL (`cost.py`) must assume a size for each list it cannot know;
+once a batch has been read its contact count is known (the counters keep it, so knowing costs no
+statement), and each contacts list is charged what it will really make PostgreSQL read before
+its own SQL runs: the whole batch for a search, a filter or a sort of several fields, else the
+rows its offset skips plus its page. Aliases and nesting each charge their own call, so a
+request cannot multiply its reads past `QueryLimits.max_rows_read`.
+"""
+
+from __future__ import annotations
+
+from core.errors import DomainError
+from core.pagination import Window
+from schema.limits.bounds import LIMIT_CODE
+
+
+class RowsReadExceeded(DomainError):
+    code = LIMIT_CODE
+    http_status = 400
+
+
+class RowsRead:
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.charged = 0
+
+    def charge(self, rows: int, what: str) -> None:
+        """Count `rows` for `what`, refusing (before its SQL runs) past the maximum."""
+        if self.charged + rows > self.maximum:
+            error = RowsReadExceeded(
+                f"{what} would make the database read {rows} rows, and this request's lists "
+                f"together may read at most {self.maximum} (it has read {self.charged}): "
+                "search or filter one list per request, page with cursors (first/after) "
+                "instead of deep offsets"
+            )
+            error.extensions = {
+                "limit": "rowsRead",
+                "maximum": self.maximum,
+                "actual": self.charged + rows,
+            }
+            raise error
+        self.charged += rows
+
+
+def list_rows_read(total: int, window: Window, scans: bool) -> int:
+    """What one call of a list of `total` rows reads: all of them when it scans, else the rows
+    its offset skips and its page (never more than there are)."""
+    if scans:
+        return total
+    return min(window.offset + window.limit, total)
