@@ -96,6 +96,7 @@ async def test_aliases_are_charged_the_rows_they_really_read_before_their_sql(
     aliases = " ".join(
         f'a{i}: contacts(search: "ann", limit: 1) {{ totalCount }}' for i in range(3)
     )
+    searched = 3
 
     with statements_on(connection) as log:
         body = await tenant.query(f'{{ batch(id: "{batch_id}") {{ {aliases} }} }}')
@@ -106,7 +107,7 @@ async def test_aliases_are_charged_the_rows_they_really_read_before_their_sql(
     assert error["extensions"]["maximum"] == 300
     assert error["path"] == ["batch", "a2"]
     searches = [s for s in log.statements if "campaign_contacts" in s]
-    assert len(searches) < len(terms), "the refused alias ran no statement"
+    assert len(searches) < searched, "the refused alias ran no statement"
 
 
 async def test_an_offset_far_past_a_small_batch_reads_little_and_is_answered(

@@ -54,8 +54,10 @@ def test_the_list_fields_declare_their_page_limits() -> None:
         assert isinstance(named, GraphQLObjectType)
         return declared_size(named.fields[field])
 
-    assert size("Query", "batches") == Paged(BATCH_LIMITS)
-    assert size("Batch", "contacts") == Paged(CONTACT_LIMITS)
+    assert size("Query", "batches") == Paged(BATCH_LIMITS, scans=frozenset({"search"}))
+    assert size("Batch", "contacts") == Paged(
+        CONTACT_LIMITS, scans=frozenset({"search", "filter", "sort"})
+    )
     for connection in ("BatchConnection", "ContactConnection"):
         assert size(connection, "edges") is PAGE_ITEMS
         assert size(connection, "nodes") is PAGE_ITEMS

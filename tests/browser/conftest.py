@@ -1,22 +1,24 @@
-"""Browser tests: a live server on a scratch database of the embedded PostgreSQL, headless Chromium.
+"""The one way browser tests get Chromium and a folder for screenshots, plus the live server of
+the GraphiQL test.
 
-The server is the real app under uvicorn in a thread of the test process, built as embedded mode
-builds it (demo data, GraphiQL pre-filled with the demo token for loopback visitors). Chromium is
-Debian's package (`/usr/bin/chromium`, or `CHROMIUM`), driven by Playwright's Python package; the
-tests skip, saying why, when either is missing (`.ci/run` installs both and sets
-`BROWSER_TESTS=required`, which turns those skips into failures). Screenshots go to `ARTIFACTS_DIR`
-(default `.ci/artifacts`).
+Chromium is Debian's package (`/usr/bin/chromium`, or `CHROMIUM_PATH`) driven by Playwright's
+Python package through its sync API (which cannot download browsers here); without either the
+tests skip, saying which is missing, and where `BROWSER_TESTS=required` (`.ci/run` sets it) they
+fail instead. Screenshots go to `ARTIFACTS_DIR` (default `.ci/artifacts`).
+
+The GraphiQL test's server is the real app under uvicorn in a thread of the test process, built as
+embedded mode builds it (demo data, GraphiQL pre-filled with the demo token for loopback visitors).
+The dashboard test starts `python app.py --demo` instead (tests/browser/dashboard_fixtures.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
-import shutil
-import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -29,13 +31,17 @@ from pydantic import SecretStr
 from app import create_app, demo_token, load_demo
 from core.settings import Settings
 from migrations import alembic_config
-from tests.database import scratch_database
+from tests.browser.dashboard_fixtures import (
+    WAIT_MS,
+    free_port,
+    in_worker_thread,
+    scratch_database_off_loop,
+)
 from tests.tenant import JWT_SECRET
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Request
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -46,6 +52,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -58,32 +65,104 @@ class LiveServer:
     """The scratch database the server runs on (for tests that change rows behind its back)."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    candidates = [configured] if configured else ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip locally; fail where the browser tests must run (`.ci/run` sets BROWSER_TESTS)."""
+    if os.environ.get("BROWSER_TESTS") == "required":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
-    folder = Path(os.environ.get("ARTIFACTS_DIR", ".ci/artifacts"))
+    """`$ARTIFACTS_DIR` (default `.ci/artifacts/`), created; CI keeps what lands here."""
+    folder = Path(os.environ.get("ARTIFACTS_DIR") or REPOSITORY / ".ci" / "artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running on this
+    thread while it lives, which async tests of later modules could not share."""
+    if importlib.util.find_spec("playwright") is None:
+        _unavailable("Playwright is not installed (pip install -e '.[browser]'; .ci/run does)")
+    chromium = _chromium_path()
+    if chromium is None:
+        where = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+        _unavailable(f"no Chromium at {where} (apt-get install -y chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _failure(request: Request) -> list[str]:
+    """A failed load, except requests the page itself gave up on (a superseded query, a poll
+    cut short by navigation)."""
+    if request.failure == "net::ERR_ABORTED":
+        return []
+    return [f"request failed: {request.url} {request.failure}"]
+
+
+@pytest.fixture
+def base_url() -> str | None:
+    """Where the tab's relative URLs point; a test module overrides it with its server's."""
+    return None
+
+
+@pytest.fixture
+def problems() -> list[str]:
+    """Script errors, console errors and failed loads of the test's tab; any left at the end fail
+    the test (a test expecting one checks it, then clears the list)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str | None, problems: list[str]) -> Iterator[Page]:
+    """A fresh tab (empty storage, en-US, UTC, 1400x900) that waits up to `WAIT_MS`."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": 1400, "height": 900},
+        locale="en-US",
+        timezone_id="UTC",
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("requestfailed", lambda request: problems.extend(_failure(request)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not problems, problems
+
+
 @pytest.fixture(scope="session")
 def live_server(server_url: str) -> Iterator[LiveServer]:
-    with scratch_database(server_url, prefix="callbatch_browser") as url:
-        command.upgrade(alembic_config(url), "head")
+    """The app in a thread; its set-up runs off this thread, where Playwright's loop may run."""
+    with scratch_database_off_loop(server_url) as url:
+        in_worker_thread(lambda: command.upgrade(alembic_config(url), "head"))
         settings = Settings(database_url=url, jwt_secret=SecretStr(JWT_SECRET), log_format="text")
-        asyncio.run(load_demo(settings))
+        in_worker_thread(lambda: asyncio.run(load_demo(settings)))
         token = demo_token(settings)
-        port = _free_port()
         config = uvicorn.Config(
             create_app(settings, graphiql_demo_token=token),
             host="127.0.0.1",
-            port=port,
+            port=free_port(),
             log_config=None,
             access_log=False,
         )
@@ -96,42 +175,7 @@ def live_server(server_url: str) -> Iterator[LiveServer]:
                 pytest.fail("the live server did not start")
             time.sleep(0.05)
         try:
-            yield LiveServer(url=f"http://127.0.0.1:{port}", token=token, database_url=url)
+            yield LiveServer(url=f"http://127.0.0.1:{config.port}", token=token, database_url=url)
         finally:
             server.should_exit = True
             thread.join(timeout=15)
-
-
-def _unavailable(reason: str) -> NoReturn:
-    """Skip locally; fail where the browser tests must run (`.ci/run` sets BROWSER_TESTS)."""
-    if os.environ.get("BROWSER_TESTS") == "required":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install -e '.[browser]'; .ci/run does)")
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = await context.new_page()
-    try:
-        yield opened
-    finally:
-        await context.close()

@@ -1,16 +1,14 @@
-"""What the dashboard's browser test needs: the app as a real server, headless Chromium, a folder for
-screenshots.
+"""What the dashboard's browser test needs besides Chromium (tests/browser/conftest.py): the app as
+a real server, and SQL run as another program would.
 
 The server is `python app.py --demo` in a subprocess, on a database of its own (created on the
 suite's PostgreSQL, migrated and loaded with the demo data by the app itself), so the browser talks
-to exactly what a user starts. Chromium is Debian's package driven by Playwright's Python package
-(which cannot download browsers here); without either the tests skip, saying which is missing.
+to exactly what a user starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import socket
 import subprocess
@@ -34,46 +32,14 @@ from web.auth import issue_token
 
 T = TypeVar("T")
 REPOSITORY = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_TIMEOUT_SECONDS = 120.0
+WAIT_MS = 15_000
+"""How long a browser test waits for the page to show something."""
 LIVE_SERVER_SECRET = "browser-test-secret-0123456789abcdef-01234"
 
 
-def chromium_path() -> str | None:
-    configured = os.environ.get("CHROMIUM_PATH")
-    candidates = [configured] if configured else ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
-
-
-def browser_missing() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    if importlib.util.find_spec("playwright") is None:
-        return "Playwright's Python package is not installed (pip install -e '.[test]')"
-    if chromium_path() is None:
-        where = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-        return f"no Chromium at {where} (apt-get install -y chromium, or set CHROMIUM_PATH)"
-    return None
-
-
-def artifacts_dir(*parts: str) -> Path:
-    """`$ARTIFACTS_DIR/<parts>` (default `.ci/artifacts/`), created; CI keeps what lands here."""
-    root = Path(os.environ.get("ARTIFACTS_DIR") or REPOSITORY / ".ci" / "artifacts")
-    folder = root.joinpath(*parts)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @dataclass(frozen=True)
-class LiveServer:
+class DemoServer:
     base_url: str
     database_url: str
     token: str
@@ -101,7 +67,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(server_url: str, log_path: Path) -> Iterator[LiveServer]:
+def demo_server(server_url: str, log_path: Path) -> Iterator[DemoServer]:
     """`python app.py --demo` on a fresh database of the server at `server_url`."""
     port = free_port()
     with scratch_database_off_loop(server_url) as database_url:
@@ -121,7 +87,7 @@ def live_server(server_url: str, log_path: Path) -> Iterator[LiveServer]:
                 base_url = f"http://127.0.0.1:{port}"
                 _wait_until_ready(process, base_url, log_path)
                 token = issue_token(DEMO_USER_ID, LIVE_SERVER_SECRET)
-                yield LiveServer(base_url, database_url, token)
+                yield DemoServer(base_url, database_url, token)
             finally:
                 process.terminate()
                 try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.dashboard_fixtures import LiveServer, run_sql
+from tests.browser.dashboard_fixtures import WAIT_MS, DemoServer, fetch_sql, run_sql
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, WebSocket
@@ -18,18 +18,9 @@ if TYPE_CHECKING:
 TOKEN_KEY = "callbatch.dashboard.token"
 BATCH_ROWS = "table.batches tbody tr[data-batch-id]"
 CONTACT_ROWS = "table.contacts-table tbody tr[data-contact-id]"
-WAIT_MS = 15_000
 
 
-def failure(request: Request) -> list[str]:
-    """A failed load, except requests the page itself gave up on (a superseded query, a poll
-    cut short by navigation)."""
-    if request.failure == "net::ERR_ABORTED":
-        return []
-    return [f"request failed: {request.url} {request.failure}"]
-
-
-def sign_in(page: Page, server: LiveServer, path: str = "/", token: str | None = None) -> None:
+def sign_in(page: Page, server: DemoServer, path: str = "/", token: str | None = None) -> None:
     """Paste the demo user's token (or `token`) into the form of `path` and wait for the list."""
     page.goto(path)
     page.get_by_label("Bearer token").fill(f"Authorization: Bearer {token or server.token}")
@@ -52,7 +43,7 @@ def wait_for_shown(page: Page, selector: str, attribute: str, expected: list[str
         pytest.fail(f"{selector}: shown {shown}, expected {expected}")
 
 
-def batch_page(server: LiveServer, **arguments: Any) -> dict[str, Any]:
+def batch_page(server: DemoServer, **arguments: Any) -> dict[str, Any]:
     query = """query ($search: String, $status: BatchStatus, $page: Int) {
       batches(search: $search, status: $status, page: $page, limit: 10) {
         pagination { total totalPages }
@@ -63,7 +54,7 @@ def batch_page(server: LiveServer, **arguments: Any) -> dict[str, Any]:
     return batches
 
 
-def contact_ids(server: LiveServer, batch_id: str, first: int, **arguments: Any) -> list[str]:
+def contact_ids(server: DemoServer, batch_id: str, first: int, **arguments: Any) -> list[str]:
     query = """query ($id: ID!, $first: Int, $filter: ContactFilter, $search: String,
                       $sort: [ContactSort!]) {
       batch(id: $id) {
@@ -126,7 +117,7 @@ class Traffic:
         return any(frame["type"] == "next" and frame.get("id") in ids for frame in self.received)
 
 
-def complete_contacts(server: LiveServer, batch_id: str, count: int) -> dict[str, Any]:
+def complete_contacts(server: DemoServer, batch_id: str, count: int) -> dict[str, Any]:
     """Complete `count` waiting contacts in plain SQL, committed on a connection of its own, as a
     dialer would; returns the batch's progress as the API then answers it."""
     touched = run_sql(
@@ -146,3 +137,22 @@ def complete_contacts(server: LiveServer, batch_id: str, count: int) -> dict[str
         {"id": batch_id},
     )["batch"]
     return progress
+
+
+def busiest_processing_batch(server: DemoServer) -> dict[str, Any]:
+    """The processing batch with the most contacts left (enough for two rounds of 20)."""
+    batches = batch_page(server, status="PROCESSING")["nodes"]
+    busiest: dict[str, Any] = max(batches, key=lambda b: b["remainingCount"])
+    assert busiest["remainingCount"] >= 40
+    return busiest
+
+
+def batch_events(server: DemoServer, batch_id: str) -> list[tuple[str, str, str, str]]:
+    """The `batch_events` rows of the batch, oldest first, as (action, from, to, user id)."""
+    rows = fetch_sql(
+        server.database_url,
+        """SELECT action, from_status, to_status, user_id::text AS user_id FROM batch_events
+            WHERE batch_id = :batch_id ORDER BY created_at, id""",
+        batch_id=batch_id,
+    )
+    return [(r["action"], r["from_status"], r["to_status"], r["user_id"]) for r in rows]

@@ -7,36 +7,30 @@ what the API and the tables say; nothing on the network is faked. Screenshots go
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from demo.plan import DEMO_USER_ID, demo_id
 from tests.browser.dashboard_fixtures import (
-    CHROMIUM_ARGS,
     LIVE_SERVER_SECRET,
-    LiveServer,
-    artifacts_dir,
-    browser_missing,
-    chromium_path,
+    DemoServer,
     clear_screenshots,
-    fetch_sql,
-    live_server,
+    demo_server,
     run_sql,
 )
 from tests.browser.dashboard_page import (
     BATCH_ROWS,
     CONTACT_ROWS,
     TOKEN_KEY,
-    WAIT_MS,
     Traffic,
+    batch_events,
     batch_page,
+    busiest_processing_batch,
     complete_contacts,
     contact_ids,
-    failure,
     ids,
     js_number,
     sign_in,
@@ -46,74 +40,33 @@ from tests.browser.dashboard_page import (
 from web.auth import issue_token
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 VIEWER_ID = demo_id("user", "ops@northwind-outreach.example")
 """The demo agency's second user; the test makes sure its role is `viewer`."""
 
-MISSING = browser_missing()
-REQUIRED = os.environ.get("BROWSER_TESTS") == "required"
-"""Set by .ci/run: there, a missing browser fails these tests instead of skipping them."""
-pytestmark = pytest.mark.skipif(
-    MISSING is not None and not REQUIRED, reason=f"browser test skipped: {MISSING}"
-)
-
 
 @pytest.fixture(scope="module")
-def screenshots() -> Path:
-    folder = artifacts_dir("dashboard")
+def screenshots(artifacts_dir: Path) -> Path:
+    folder = artifacts_dir / "dashboard"
+    folder.mkdir(exist_ok=True)
     clear_screenshots(folder)
     return folder
 
 
 @pytest.fixture(scope="module")
-def server(server_url: str, screenshots: Path) -> Iterator[LiveServer]:
-    with live_server(server_url, screenshots / "server.log") as running:
+def server(server_url: str, screenshots: Path) -> Iterator[DemoServer]:
+    with demo_server(server_url, screenshots / "server.log") as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if MISSING is not None:
-        pytest.fail(f"BROWSER_TESTS=required but {MISSING}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def problems() -> list[str]:
-    """Script errors and failed loads of the test's tab; any left at the end fail the test."""
-    return []
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer, problems: list[str]) -> Iterator[Page]:
-    """A fresh tab (empty session storage); fails the test on any script error or failed load."""
-    from playwright.sync_api import expect
-
-    context = browser.new_context(
-        base_url=server.base_url,
-        viewport={"width": 1400, "height": 900},
-        locale="en-US",
-        timezone_id="UTC",
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    tab.on("requestfailed", lambda request: problems.extend(failure(request)))
-    yield tab
-    context.close()
-    assert not problems, problems
+def base_url(server: DemoServer) -> str:
+    return server.base_url
 
 
 def test_operator_signs_in_once_then_pages_and_filters_the_batches(
-    page: Page, server: LiveServer, screenshots: Path, problems: list[str]
+    page: Page, server: DemoServer, screenshots: Path, problems: list[str]
 ) -> None:
     from playwright.sync_api import expect
 
@@ -172,7 +125,7 @@ def test_operator_signs_in_once_then_pages_and_filters_the_batches(
 
 
 def test_batch_page_pages_sorts_filters_and_searches_contacts_and_shows_their_calls(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -235,31 +188,13 @@ def test_batch_page_pages_sorts_filters_and_searches_contacts_and_shows_their_ca
     page.screenshot(path=screenshots / "04-batch-contacts-call-logs.png", full_page=True)
 
 
-def _busiest_processing_batch(server: LiveServer) -> dict[str, Any]:
-    batches = batch_page(server, status="PROCESSING")["nodes"]
-    busiest: dict[str, Any] = max(batches, key=lambda b: b["remainingCount"])
-    assert busiest["remainingCount"] >= 40
-    return busiest
-
-
-def _events(server: LiveServer, batch_id: str) -> list[tuple[str, str, str, str]]:
-    """`batch_events` of the batch, oldest first, as (action, from, to, user id)."""
-    rows = fetch_sql(
-        server.database_url,
-        """SELECT action, from_status, to_status, user_id::text AS user_id FROM batch_events
-            WHERE batch_id = :batch_id ORDER BY created_at, id""",
-        batch_id=batch_id,
-    )
-    return [(r["action"], r["from_status"], r["to_status"], r["user_id"]) for r in rows]
-
-
 def test_progress_bar_moves_over_the_websocket_when_another_program_completes_contacts_in_sql(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
     traffic = Traffic().watch(page)
-    batch = _busiest_processing_batch(server)
+    batch = busiest_processing_batch(server)
     sign_in(page, server)
     expect(page.get_by_test_id("freshness")).to_have_text("Live")
     page.goto(f"/#/batches/{batch['id']}")
@@ -293,12 +228,12 @@ def test_progress_bar_moves_over_the_websocket_when_another_program_completes_co
 
 
 def test_with_live_updates_switched_off_the_page_polls_and_opens_no_socket(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
     traffic = Traffic().watch(page)
-    batch = _busiest_processing_batch(server)
+    batch = busiest_processing_batch(server)
     sign_in(page, server, "/?live=0&poll=1000")
     expect(page.get_by_test_id("freshness")).to_have_text("Refreshing every 1 s")
     page.goto(f"/?live=0&poll=1000#/batches/{batch['id']}")
@@ -313,13 +248,13 @@ def test_with_live_updates_switched_off_the_page_polls_and_opens_no_socket(
 
 
 def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
     batches = batch_page(server, status="PROCESSING")["nodes"]
     batch = min(batches, key=lambda b: b["remainingCount"])
-    assert _events(server, batch["id"]) == []
+    assert batch_events(server, batch["id"]) == []
     sign_in(page, server)
     page.goto(f"/#/batches/{batch['id']}")
     badge = page.locator(".batch-header .badge")
@@ -352,14 +287,14 @@ def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
     expect(actions.locator("strong")).to_have_text(["resume", "pause"])
     page.screenshot(path=screenshots / "09-resumed.png")
     user = str(DEMO_USER_ID)
-    assert _events(server, batch["id"]) == [
+    assert batch_events(server, batch["id"]) == [
         ("pause", "processing", "paused", user),
         ("resume", "paused", "processing", user),
     ]
 
 
 def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
-    page: Page, server: LiveServer, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -367,8 +302,8 @@ def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
         server.database_url, "UPDATE users SET role = 'viewer' WHERE id = :id", id=VIEWER_ID
     )
     assert demoted == 1
-    batch = _busiest_processing_batch(server)
-    events_before = _events(server, batch["id"])
+    batch = busiest_processing_batch(server)
+    events_before = batch_events(server, batch["id"])
     sign_in(page, server, token=issue_token(VIEWER_ID, LIVE_SERVER_SECRET))
     page.goto(f"/#/batches/{batch['id']}")
     controls = page.get_by_role("group", name="Batch controls")
@@ -376,4 +311,4 @@ def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
     expect(controls.get_by_role("alert")).to_have_text("Only operators may control batches.")
     expect(page.locator(".batch-header .badge")).to_have_text("processing")
     page.screenshot(path=screenshots / "10-viewer-refused.png")
-    assert _events(server, batch["id"]) == events_before
+    assert batch_events(server, batch["id"]) == events_before
