@@ -1,0 +1,202 @@
+"""`python -m bench noisy`: can one agency take the service away from another?
+
+Agency B (a few clients, its dashboard's queries at a steady pace) is measured alone, then again
+while agency A attacks with many clients on its 200,000-contact batch: aliased deep offsets and
+searches, requests sent and abandoned, and slow bodies (a Content-Length never reached, then a
+byte a second). The API runs as shipped, `python app.py --workers 2` with its capacity defaults,
+on the benchmark's embedded PostgreSQL (or `BENCH_DATABASE_URL`); the data is generated once
+into `callbatch_bench_noisy` and reused. Reported: B's p50/p95/p99 and errors in both phases,
+A's outcomes by HTTP status and `extensions.code`, the API's database connections by state
+(sampled from `pg_stat_activity`) and the server's RSS. Target: B sees no error and its p95
+under attack stays within 3x of its p95 alone; the exit status is 1 when it is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import subprocess
+import time
+from typing import Any
+
+import asyncpg
+import orjson
+
+from bench.noisy_load import (
+    A_QUERIES,
+    Traffic,
+    abandoning_client,
+    dashboard_client,
+    deep_client,
+    deep_query,
+    slow_body_client,
+)
+from bench.noisy_report import Samples, markdown, target_met
+from bench.noisy_setup import NOISY_SCALES, find_agencies, start_server_with_defaults
+from bench.report import RESULTS, machine
+from bench.run import server_url_from_environment
+from bench.server import free_port, plain_url, prepare_database, rss_mb, wait_ready
+
+CONNECTIONS_BY_STATE = """
+SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity
+WHERE application_name = 'callbatch-graphql' GROUP BY 1
+"""
+
+
+async def sample(
+    pool: Any, server: subprocess.Popen[bytes], into: Samples, every: float = 0.5
+) -> None:
+    while True:
+        async with pool.acquire() as connection:
+            rows = await connection.fetch(CONNECTIONS_BY_STATE)
+        into.add({row["state"]: row["n"] for row in rows}, sum(rss_mb(server)))
+        await asyncio.sleep(every)
+
+
+async def phase(
+    arguments: argparse.Namespace,
+    port: int,
+    tokens: tuple[str, str],
+    batches: tuple[str, str],
+    seconds: float,
+    attack: bool,
+    pool: Any,
+    server: subprocess.Popen[bytes],
+) -> tuple[Traffic, Traffic, Samples]:
+    """B's dashboard for `seconds` (with A's attack when `attack`): (B, A, samples)."""
+    token_a, token_b = tokens
+    batch_a, batch_b = batches
+    b_seen, a_seen, samples = Traffic(), Traffic(), Samples()
+    until = time.perf_counter() + seconds
+    attackers: list[asyncio.Task[None]] = []
+    if attack:
+        for n in range(arguments.a_clients):
+            label, aliases, offset, search = A_QUERIES[n % len(A_QUERIES)]
+            body = deep_query(batch_a, aliases, offset, search)
+            attackers.append(asyncio.create_task(deep_client(port, token_a, label, body, a_seen)))
+        abandoned = deep_query(batch_a, 10, 100_000, True)
+        for _ in range(arguments.abandoning):
+            attackers.append(
+                asyncio.create_task(abandoning_client(port, token_a, abandoned, 0.3, a_seen))
+            )
+        for _ in range(arguments.slow_bodies):
+            attackers.append(
+                asyncio.create_task(slow_body_client(port, token_a, 400 * 1024, 300 * 1024, a_seen))
+            )
+    sampler = asyncio.create_task(sample(pool, server, samples))
+    spacing = arguments.b_interval / arguments.b_clients
+    dashboards: list[asyncio.Task[None]] = []
+    try:
+        for n in range(arguments.b_clients):
+            await asyncio.sleep(spacing if n else 0.0)
+            dashboards.append(
+                asyncio.create_task(
+                    dashboard_client(port, token_b, batch_b, arguments.b_interval, until, b_seen)
+                )
+            )
+        await asyncio.gather(*dashboards)
+    finally:
+        for task in [*attackers, sampler, *dashboards]:
+            task.cancel()
+        await asyncio.gather(*attackers, sampler, *dashboards, return_exceptions=True)
+    return b_seen, a_seen, samples
+
+
+async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
+    scale = NOISY_SCALES[arguments.scale]
+    url = await prepare_database(server_url, scale)
+    a, b = await find_agencies(url)
+    secret = secrets.token_urlsafe(48)
+    from web.auth import issue_token
+
+    tokens = (issue_token(a.user_id, secret), issue_token(b.user_id, secret))
+    batches = (str(a.batch_id), str(b.batch_id))
+    overrides = dict(item.split("=", 1) for item in arguments.set)
+    port = free_port()
+    server = start_server_with_defaults(url, secret, port, arguments.workers, overrides)
+    pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=2)
+    try:
+        await wait_ready(port)
+        async with pool.acquire() as connection:
+            version = await connection.fetchval("SHOW server_version")
+        print(f"A: {a.batch_size:,}-contact batch; B: {b.batches} batches, page of {b.batch_size}")
+        await phase(arguments, port, tokens, batches, 3.0, False, pool, server)  # warm-up
+        rss_start = sum(rss_mb(server))
+        print(f"B alone for {arguments.baseline:.0f} s …", flush=True)
+        alone = await phase(
+            arguments, port, tokens, batches, arguments.baseline, False, pool, server
+        )
+        print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
+        attacked = await phase(
+            arguments, port, tokens, batches, arguments.seconds, True, pool, server
+        )
+        after = Samples()
+        await asyncio.sleep(2.0)
+        async with pool.acquire() as connection:
+            rows = await connection.fetch(CONNECTIONS_BY_STATE)
+        after.add({row["state"]: row["n"] for row in rows}, sum(rss_mb(server)))
+        return {
+            "command": arguments.command_line,
+            "machine": machine(),
+            "postgres": version,
+            "scale": scale.name,
+            "a_batch_size": a.batch_size,
+            "b_batches": b.batches,
+            "b_page": b.batch_size,
+            "arguments": vars(arguments),
+            "rss_start": rss_start,
+            "alone": alone,
+            "attacked": attacked,
+            "after": after,
+        }
+    finally:
+        await pool.close()
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench noisy", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(NOISY_SCALES), default="full")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the attack")
+    parser.add_argument("--baseline", type=float, default=20.0, help="length of B alone")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--b-clients", type=int, default=4)
+    parser.add_argument(
+        "--b-interval", type=float, default=0.25, help="seconds between one B client's requests"
+    )
+    parser.add_argument("--a-clients", type=int, default=32, help="A's deep-query clients")
+    parser.add_argument("--abandoning", type=int, default=8, help="A's send-and-hang-up clients")
+    parser.add_argument("--slow-bodies", type=int, default=20, help="A's slow-body clients")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting (environment variable) other than its default",
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    arguments = parser().parse_args(argv)
+    arguments.command_line = "python -m bench noisy " + " ".join(argv)
+    server_url, embedded = server_url_from_environment()
+    try:
+        report = asyncio.run(run(arguments, server_url))
+    finally:
+        if embedded is not None:
+            embedded.cleanup()
+    text = markdown(report)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "noisy.md").write_text(text)
+    (RESULTS / "noisy.json").write_bytes(
+        orjson.dumps(report, default=lambda value: getattr(value, "__dict__", str(value)))
+    )
+    print(f"written to {RESULTS / 'noisy.md'}")
+    return 0 if target_met(report) else 1
