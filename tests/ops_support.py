@@ -68,7 +68,10 @@ class PrivateServer:
         return Settings(jwt_secret=SecretStr(JWT_SECRET), **values)
 
     def token(self) -> str:
-        return issue_token(self.user_id, JWT_SECRET)
+        return self.token_for(self.user_id)
+
+    def token_for(self, user_id: uuid.UUID) -> str:
+        return issue_token(user_id, JWT_SECRET)
 
 
 async def _seed(url: str) -> tuple[uuid.UUID, uuid.UUID]:

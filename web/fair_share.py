@@ -41,9 +41,13 @@ class FairShare:
         self._remembered_users = remembered_users
 
     def lane_for(self, user_id: uuid.UUID) -> Hashable:
-        """The lane a request of `user_id` queues on: its agency when known."""
+        """The lane a request of `user_id` queues on: its agency's when known."""
         agency_id = self._agency_of.get(user_id)
-        return ("agency", agency_id) if agency_id else ("user", user_id)
+        return self.lane_for_agency(agency_id) if agency_id else ("user", user_id)
+
+    @staticmethod
+    def lane_for_agency(agency_id: uuid.UUID) -> Hashable:
+        return ("agency", agency_id)
 
     def remember(self, user_id: uuid.UUID, agency_id: uuid.UUID) -> None:
         self._agency_of[user_id] = agency_id

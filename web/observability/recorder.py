@@ -4,6 +4,7 @@ line and the metrics of each request, and the `/metrics` endpoint."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -28,6 +29,7 @@ class Observability:
     def __init__(self, settings: Settings) -> None:
         self.metrics = Metrics()
         self.slow_query_seconds = settings.slow_query_ms / 1000
+        self.metrics_token = settings.metrics_token
         self._watches: list[StatementWatch] = []
 
     def watch(self, state: AppState) -> None:
@@ -64,6 +66,17 @@ class Observability:
             )
 
     async def metrics_endpoint(self, request: Request) -> Response:
+        """Prometheus's text format; with METRICS_TOKEN set, only for `Bearer <that token>`."""
+        if self.metrics_token is not None:
+            expected = f"Bearer {self.metrics_token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return Response(
+                    "metrics need Authorization: Bearer <METRICS_TOKEN>\n",
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                    media_type="text/plain",
+                )
         return Response(render_metrics(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     def record(self, exchange: Exchange) -> None:

@@ -1,0 +1,134 @@
+"""Fair share per agency: one agency's flood queues on its own lane, past its queue it is
+RATE_LIMITED (429 with Retry-After), and another agency is served meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.errors import RateLimited
+from db.engine import async_database_url
+from tests.factories import Factory
+from tests.ops_support import PrivateServer, private_server, running_app
+from web.fair_share import FairShare
+
+CALL_LOGS = "query Heavy($id: ID!) { batch(id: $id) { contacts { nodes { callLogs { id } } } } }"
+LIGHT = "query Light { batches { totalCount } }"
+
+
+async def test_a_lane_admits_its_slots_queues_the_next_and_refuses_the_rest() -> None:
+    share = FairShare(slots=2, queue=1, wait_seconds=0.2)
+    lane = share.lane_for(uuid.uuid4())
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with share.slot(lane):
+            await release.wait()
+
+    holders = [asyncio.create_task(hold()) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(hold())
+    await asyncio.sleep(0.01)
+
+    with pytest.raises(RateLimited) as refused_at_once:
+        async with share.slot(lane):
+            pass
+    assert share.in_use(lane) == 3
+    release.set()
+    await asyncio.gather(*holders, waiting)
+
+    assert refused_at_once.value.headers == {"Retry-After": "1"}
+    assert share.in_use(lane) == 0, "an idle lane is forgotten"
+
+
+async def test_a_request_waiting_past_the_wait_is_refused() -> None:
+    share = FairShare(slots=1, queue=5, wait_seconds=0.1)
+    lane = share.lane_for(uuid.uuid4())
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with share.slot(lane):
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.01)
+    with pytest.raises(RateLimited, match=r"waited 0\.1 s"):
+        async with share.slot(lane):
+            pass
+    release.set()
+    await holder
+
+
+async def test_a_user_is_admitted_on_its_agencys_lane_once_known() -> None:
+    share = FairShare(slots=1, queue=0, wait_seconds=0.1)
+    user, agency = uuid.uuid4(), uuid.uuid4()
+    before = share.lane_for(user)
+    share.remember(user, agency)
+
+    assert before != share.lane_for(user)
+    assert share.lane_for(user) == share.lane_for_agency(agency)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PrivateServer]:
+    with private_server() as server:
+        yield server
+
+
+async def _other_agency(url: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A second agency with a batch whose contacts have call logs; its user's id."""
+    engine = create_async_engine(async_database_url(url))
+    try:
+        async with engine.begin() as connection:
+            factory = Factory(connection)
+            agency = await factory.agency(name="Flooding agency")
+            user = await factory.user(agency)
+            batch = await factory.batch(agency)
+            [contact] = await factory.contacts(batch, agency, [{}])
+            await factory.call_log(contact, agency)
+        return user, batch
+    finally:
+        await engine.dispose()
+
+
+async def test_one_agencys_flood_is_rate_limited_while_another_agency_is_served(
+    server: PrivateServer,
+) -> None:
+    flooding_user, batch = await _other_agency(server.url)
+    settings = server.settings(agency_concurrency=2, agency_queue=2, agency_queue_wait_seconds=0.3)
+    flood_headers = {"Authorization": f"Bearer {server.token_for(flooding_user)}"}
+    calm_headers = {"Authorization": f"Bearer {server.token()}"}
+    engine = create_async_engine(async_database_url(server.url))
+    try:
+        async with running_app(settings) as (_, client), engine.connect() as blocker:
+            await blocker.begin()
+            await blocker.execute(text("LOCK TABLE call_logs IN ACCESS EXCLUSIVE MODE"))
+
+            async def heavy() -> httpx.Response:
+                return await client.post(
+                    "/graphql",
+                    json={"query": CALL_LOGS, "variables": {"id": str(batch)}},
+                    headers=flood_headers,
+                )
+
+            flood = [asyncio.create_task(heavy()) for _ in range(6)]
+            await asyncio.sleep(0.5)
+            calm = await client.post("/graphql", json={"query": LIGHT}, headers=calm_headers)
+            await blocker.rollback()
+            answers = await asyncio.gather(*flood)
+    finally:
+        await engine.dispose()
+
+    assert calm.status_code == 200, calm.text
+    assert calm.json()["data"]["batches"]["totalCount"] == 1
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 200, 429, 429, 429, 429], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
