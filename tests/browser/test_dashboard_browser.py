@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 VIEWER_ID = demo_id("user", "ops@northwind-outreach.example")
 """The demo agency's second user; the test makes sure its role is `viewer`."""
+STATUS = "query ($id: ID!) { batch(id: $id) { status } }"
 
 
 @pytest.fixture(scope="module")
@@ -260,10 +261,8 @@ def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
     badge = page.locator(".batch-header .badge")
     expect(badge).to_have_text("processing")
     controls = page.get_by_role("group", name="Batch controls")
-    pause, resume = (
-        controls.get_by_role("button", name="Pause"),
-        controls.get_by_role("button", name="Resume"),
-    )
+    pause = controls.get_by_role("button", name="Pause")
+    resume = controls.get_by_role("button", name="Resume")
     actions = page.locator(".event-list li")
     expect(resume).to_be_disabled()
     expect(actions).to_have_count(0)
@@ -274,12 +273,7 @@ def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
     expect(pause).to_be_disabled()
     expect(actions).to_contain_text(["pause processing → paused"])
     page.screenshot(path=screenshots / "08-paused.png")
-    assert (
-        server.graphql("query ($id: ID!) { batch(id: $id) { status } }", {"id": batch["id"]})[
-            "batch"
-        ]["status"]
-        == "PAUSED"
-    )
+    assert server.graphql(STATUS, {"id": batch["id"]})["batch"]["status"] == "PAUSED"
 
     resume.click()
     expect(badge).to_have_text("processing")
@@ -312,3 +306,4 @@ def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
     expect(page.locator(".batch-header .badge")).to_have_text("processing")
     page.screenshot(path=screenshots / "10-viewer-refused.png")
     assert batch_events(server, batch["id"]) == events_before
+    assert server.graphql(STATUS, {"id": batch["id"]})["batch"]["status"] == "PROCESSING"
