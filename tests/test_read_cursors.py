@@ -202,3 +202,16 @@ async def test_cursor_walk_of_a_filtered_search_matches_offset_listing(
 
     assert walked == [uuid.UUID(n["id"]) for n in listed["nodes"]]
     assert len(walked) == 4
+
+
+async def test_a_batches_cursor_of_one_agency_is_refused_for_another(
+    tenant: Tenant, other_tenant: Tenant, factory: Factory
+) -> None:
+    for agency in (tenant.agency_id, other_tenant.agency_id):
+        for _ in range(2):
+            await factory.batch(agency)
+    cursor = (await tenant.data(BATCHES_QUERY, {"first": 1}))["batches"]["pageInfo"]["endCursor"]
+
+    assert await error_codes(tenant, BATCHES_QUERY, {"first": 1, "after": cursor}) == []
+    codes = await error_codes(other_tenant, BATCHES_QUERY, {"first": 1, "after": cursor})
+    assert codes == ["BAD_USER_INPUT"]

@@ -135,7 +135,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     user_id=principal.user_id,
                     agency_id=principal.agency_id,
                     request_id=record.request_id,
-                    cursors=CursorCodec(state.cursor_key),
+                    cursors=CursorCodec(state.cursor_key_for(principal.agency_id)),
                     rows_read=RowsRead(state.settings.max_rows_read),
                     writer=AgencyWriter(
                         state.sessions,

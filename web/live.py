@@ -106,7 +106,7 @@ class LiveConnection:
             user_id=self.user_id,
             agency_id=self.agency_id,
             request_id=uuid.uuid4().hex,
-            cursors=CursorCodec(state.cursor_key),
+            cursors=CursorCodec(state.cursor_key_for(self.agency_id)),
             rows_read=RowsRead(state.settings.max_rows_read),
             writer=AgencyWriter(
                 state.sessions,

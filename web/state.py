@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,3 +58,8 @@ class AppState:
         if self.settings.cursor_secret is not None:
             return self.settings.cursor_secret.get_secret_value().encode()
         return hmac.new(self.jwt_secret.encode(), b"pagination-cursors", hashlib.sha256).digest()
+
+    def cursor_key_for(self, agency_id: uuid.UUID) -> bytes:
+        """The key an agency's cursors are signed with: a cursor made for one agency does not
+        verify for another (it is refused as a bad cursor, never read)."""
+        return hmac.new(self.cursor_key, agency_id.bytes, hashlib.sha256).digest()
