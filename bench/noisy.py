@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import subprocess
 import time
@@ -123,14 +124,18 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
         print(f"A: {a.batch_size:,}-contact batch; B: {b.batches} batches, page of {b.batch_size}")
         await phase(arguments, port, tokens, batches, 3.0, False, pool, server)  # warm-up
         rss_start = sum(rss_mb(server))
+        load_start = os.getloadavg()[0]
         print(f"B alone for {arguments.baseline:.0f} s …", flush=True)
         alone = await phase(
             arguments, port, tokens, batches, arguments.baseline, False, pool, server
         )
         print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
+        client_cpu = time.process_time()
         attacked = await phase(
             arguments, port, tokens, batches, arguments.seconds, True, pool, server
         )
+        load_end = os.getloadavg()[0]
+        client_cpu = time.process_time() - client_cpu
         after = Samples()
         await asyncio.sleep(2.0)
         async with pool.acquire() as connection:
@@ -146,6 +151,8 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
             "b_page": b.batch_size,
             "arguments": vars(arguments),
             "rss_start": rss_start,
+            "load": (load_start, load_end),
+            "client_cpu": client_cpu,
             "alone": alone,
             "attacked": attacked,
             "after": after,

@@ -67,7 +67,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"{options['workers']}` with its defaults"
         + (f" except {', '.join(options['set'])}" if options["set"] else "")
         + f"; PostgreSQL {report['postgres']} (embedded unless BENCH_DATABASE_URL).",
-        f"- Machine: {report['machine']}.",
+        f"- Machine: {report['machine']}; 1-minute load average {report['load'][0]:.1f} "
+        f"before B alone, {report['load'][1]:.1f} at the end of the attack (the client, the API "
+        "and PostgreSQL share the cores).",
         f"- A: {options['a_clients']} clients sending deep queries back to back on its "
         f"{report['a_batch_size']:,}-contact batch, {options['abandoning']} clients sending one "
         f"and hanging up after 0.3 s, {options['slow_bodies']} slow bodies (400 KiB declared, "
@@ -94,11 +96,13 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|",
     ]
     lines += [f"| {key} | {n} |" for key, n in sorted(a.outcomes.items())]
-    if a.latencies:
-        lines += [
-            "",
-            f"A's answered requests: p50 {a.p(0.5):.0f} ms, p99 {a.p(0.99):.0f} ms.",
-        ]
+    sent = sum(a.outcomes.values())
+    lines += [
+        "",
+        f"A: {sent} requests ({sent / max(options['seconds'], 1e-9):.0f}/s); those answered took "
+        f"p50 {a.p(0.5):.0f} ms, p99 {a.p(0.99):.0f} ms. The benchmark's own client used "
+        f"{report['client_cpu']:.0f} s of CPU during the {options['seconds']:.0f} s attack.",
+    ]
     lines += [
         "",
         "API connections in `pg_stat_activity` (application_name 'callbatch-graphql'), mean / "
