@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import psutil  # type: ignore[import-untyped]
 
 from bench.noisy_load import (
     A_QUERIES,
@@ -43,6 +44,19 @@ CONNECTIONS_BY_STATE = """
 SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity
 WHERE application_name = 'callbatch-graphql' GROUP BY 1
 """
+
+
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User and system CPU the API's processes (supervisor and workers) have used so far."""
+    parent = psutil.Process(server.pid)
+    total = 0.0
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def sample(
@@ -75,7 +89,11 @@ async def phase(
         for n in range(arguments.a_clients):
             label, aliases, offset, search = A_QUERIES[n % len(A_QUERIES)]
             body = deep_query(batch_a, aliases, offset, search)
-            attackers.append(asyncio.create_task(deep_client(port, token_a, label, body, a_seen)))
+            attackers.append(
+                asyncio.create_task(
+                    deep_client(port, token_a, label, body, a_seen, arguments.polite)
+                )
+            )
         abandoned = deep_query(batch_a, 10, 100_000, True)
         for _ in range(arguments.abandoning):
             attackers.append(
@@ -130,12 +148,13 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
             arguments, port, tokens, batches, arguments.baseline, False, pool, server
         )
         print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
-        client_cpu = time.process_time()
+        client_cpu, api_cpu = time.process_time(), server_cpu_seconds(server)
         attacked = await phase(
             arguments, port, tokens, batches, arguments.seconds, True, pool, server
         )
         load_end = os.getloadavg()[0]
         client_cpu = time.process_time() - client_cpu
+        api_cpu = server_cpu_seconds(server) - api_cpu
         after = Samples()
         await asyncio.sleep(2.0)
         async with pool.acquire() as connection:
@@ -153,6 +172,7 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
             "rss_start": rss_start,
             "load": (load_start, load_end),
             "client_cpu": client_cpu,
+            "api_cpu": api_cpu,
             "alone": alone,
             "attacked": attacked,
             "after": after,
@@ -178,6 +198,11 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--a-clients", type=int, default=32, help="A's deep-query clients")
     parser.add_argument("--abandoning", type=int, default=8, help="A's send-and-hang-up clients")
+    parser.add_argument(
+        "--polite",
+        action="store_true",
+        help="A's deep-query clients wait a second (Retry-After) after a 429",
+    )
     parser.add_argument("--slow-bodies", type=int, default=20, help="A's slow-body clients")
     parser.add_argument(
         "--set",

@@ -117,8 +117,11 @@ async def dashboard_client(
         await client.close()
 
 
-async def deep_client(port: int, token: str, kind: str, body: bytes, seen: Traffic) -> None:
-    """A: one deep query after another on one connection, answers read, Retry-After ignored."""
+async def deep_client(
+    port: int, token: str, kind: str, body: bytes, seen: Traffic, polite: bool = False
+) -> None:
+    """A: one deep query after another on one connection, answers read; Retry-After (1 s at
+    the defaults) ignored unless `polite`."""
     client = HttpClient("127.0.0.1", port, token)
     try:
         while True:
@@ -134,6 +137,8 @@ async def deep_client(port: int, token: str, kind: str, body: bytes, seen: Traff
                 continue
             outcome = outcome_of(status, payload)
             seen.record(kind, outcome, time.perf_counter() - started, payload)
+            if polite and status == 429:
+                await asyncio.sleep(1.0)
     finally:
         await client.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,11 +98,15 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     lines += [f"| {key} | {n} |" for key, n in sorted(a.outcomes.items())]
     sent = sum(a.outcomes.values())
+    cores = os.cpu_count() or 1
     lines += [
         "",
         f"A: {sent} requests ({sent / max(options['seconds'], 1e-9):.0f}/s); those answered took "
         f"p50 {a.p(0.5):.0f} ms, p99 {a.p(0.99):.0f} ms. The benchmark's own client used "
-        f"{report['client_cpu']:.0f} s of CPU during the {options['seconds']:.0f} s attack.",
+        f"{report['client_cpu']:.0f} s of CPU during the {options['seconds']:.0f} s attack, "
+        f"the API's processes {report['api_cpu']:.0f} s (of {cores * options['seconds']:.0f} "
+        f"core-seconds on {cores} cores)"
+        + (". A's deep-query clients waited 1 s after each 429." if options["polite"] else "."),
     ]
     lines += [
         "",
