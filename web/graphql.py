@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-import strawberry
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,13 +19,14 @@ from strawberry.types import ExecutionResult
 from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLarge
 from core.settings import Settings
 from db.tenancy import AgencyWriter, RequestDatabase
+from schema import CallBatchSchema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.limits.rows_read import RowsRead
 from schema.pagination import CursorCodec
 from web.auth import authenticate, sign_in, verified_user
 from web.graphiql import GraphiQLPage
-from web.graphql_operation import graphql_operation_name, parse_within_limits
+from web.graphql_operation import graphql_operation_name
 from web.media_types import drop_data_of_request_error, is_request_error
 from web.request_guard import (
     ClientDisconnected,
@@ -62,12 +62,32 @@ async def request_body(scope: Scope, receive: Receive, settings: Settings) -> by
     )
 
 
+def _request_data(request: Request, body: bytes) -> Any:
+    """The GraphQL request as sent: the decoded body, or the GET parameters with their
+    variables decoded; None when it cannot be read (Strawberry then says why)."""
+    if request.method != "GET":
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+    params = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+    data: dict[str, Any] = {key: values[0] for key, values in params.items()}
+    if data.get("variables"):
+        try:
+            data["variables"] = orjson.loads(data["variables"])
+        except orjson.JSONDecodeError:
+            return None
+    return data
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     """The database connection is taken only once the body is in and the token is valid, and
     released before the answer is sent: neither a slow sender nor a slow reader holds one."""
 
-    def __init__(self, schema: strawberry.Schema) -> None:
+    def __init__(self, schema: CallBatchSchema) -> None:
         super().__init__(schema, graphql_ide="graphiql")
+        self.limit_checks = schema.limit_checks
+        self.graphql_schema = schema._schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,13 +106,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if request.method == "POST":
                 body = await request_body(scope, receive, state.settings)
                 request = Request(scope, replaying(body, receive))
-            record.operation = self._operation_name(request, body)
+            data = _request_data(request, body)
+            record.operation = self._operation_name(request, data)
             user_id = verified_user(request.headers.get("authorization"), state.token_rules)
-            response = await within_deadline(
-                lambda: self._answer(request, record, state, user_id),
-                receive,
-                state.settings.request_deadline_seconds,
-            )
+            if self.limit_checks.refuses(self.graphql_schema, data):
+                # Refused before execution whatever the database holds: answered without
+                # signing in, so it never waits for its agency's share or takes a connection.
+                work = lambda: self._refuse_unexecuted(request, record, state, user_id)  # noqa: E731
+            else:
+                work = lambda: self._answer(request, record, state, user_id)  # noqa: E731
+            response = await within_deadline(work, receive, state.settings.request_deadline_seconds)
         except ClientDisconnected:
             log_disconnect(scope["path"], record.request_id)
             return
@@ -148,6 +171,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             finally:
                 await db.close()
 
+    async def _refuse_unexecuted(
+        self, request: Request, record: RequestRecord, state: AppState, user_id: uuid.UUID
+    ) -> Response:
+        """Strawberry's own answer (the same errors, codes and media type) for a request that
+        fails before execution; its database scope is never opened (no agency is known)."""
+        db = RequestDatabase(state.read_sessions)
+        request.state.graphql_context = Context(
+            db=db,
+            user_id=user_id,
+            agency_id=uuid.UUID(int=0),
+            request_id=record.request_id,
+            cursors=CursorCodec(state.cursor_key),
+            rows_read=RowsRead(0),
+        )
+        try:
+            return await self._run(request, record)
+        finally:
+            await db.close()
+
     @staticmethod
     def _refusal(raised: Exception, record: RequestRecord) -> Response:
         error = domain_error_for(raised)
@@ -170,21 +212,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             record.add_error_codes([bad_request.code])
             return JSONResponse(error_body(bad_request), status_code=refused.status_code)
 
-    def _operation_name(self, request: Request, body: bytes) -> str:
-        data: Any
-        if request.method == "GET":
-            params = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
-            if not params:
-                return "graphiql"
-            data = {key: values[0] for key, values in params.items()}
-        else:
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                data = None
-        checks = getattr(self.schema, "limit_checks", None)
-        parse = checks.parse if checks is not None else parse_within_limits
-        return graphql_operation_name(data, parse)
+    def _operation_name(self, request: Request, data: Any) -> str:
+        if request.method == "GET" and not data:
+            return "graphiql"
+        return graphql_operation_name(data, self.limit_checks.parse)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson refuses what `json` accepts but PostgreSQL cannot store (lone surrogates) and

@@ -68,6 +68,47 @@ class LimitChecks:
 
         return tuple(validate_document(schema, document, VALIDATION_RULES))
 
+    def pre_execution_errors(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> list[GraphQLError]:
+        """Shape, then cost, then the standard validation: the first that fails."""
+        errors = list(self.shape_errors(document))
+        if not errors:
+            errors = cost_errors(schema, document, variables, self.limits, operation_name)
+        if not errors:
+            errors = [
+                VALIDATION_ABORTED if error.message == VALIDATION_ABORTED_MESSAGE else error
+                for error in self.validation_errors(schema, document)
+            ]
+        return errors
+
+    def refuses(self, schema: GraphQLSchema, request: object) -> bool:
+        """Whether a request body (decoded JSON, or GET parameters) will be refused before
+        execution: not a GraphQL request, a syntax error, or any limit or validation error.
+        The endpoint asks before signing in, so such a request never takes a connection."""
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return True
+        variables = request.get("variables")
+        operation_name = request.get("operationName")
+        if variables is not None and not isinstance(variables, dict):
+            return True
+        try:
+            document = self.parse(request["query"])
+        except GraphQLError:
+            return True
+        return bool(
+            self.pre_execution_errors(
+                schema,
+                document,
+                variables,
+                operation_name if isinstance(operation_name, str) else None,
+            )
+        )
+
     def parse_options(self) -> dict[str, int]:
         return {
             "max_tokens": self.limits.max_tokens,
@@ -112,19 +153,7 @@ class QueryLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         assert document is not None
-        errors = list(self.checks.shape_errors(document))
-        if not errors:
-            errors = cost_errors(
-                context.schema._schema,
-                document,
-                context.variables,
-                self.checks.limits,
-                context.operation_name,
-            )
-        if not errors:
-            errors = [
-                VALIDATION_ABORTED if error.message == VALIDATION_ABORTED_MESSAGE else error
-                for error in self.checks.validation_errors(context.schema._schema, document)
-            ]
-        context.pre_execution_errors = errors
+        context.pre_execution_errors = self.checks.pre_execution_errors(
+            context.schema._schema, document, context.variables, context.operation_name
+        )
         yield
