@@ -144,6 +144,8 @@ async def test_a_client_hanging_up_cancels_its_statement_within_a_second(
     assert after.status_code == 200
     disconnects = [r for r in caplog.records if "client disconnected" in r.getMessage()]
     assert len(disconnects) == 1 and disconnects[0].levelno == logging.INFO
+    access = [r.__dict__ for r in caplog.records if r.name == "callbatch.access"]
+    assert [line["status"] for line in access][:1] == [499], "the hang-up is no server error"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 

@@ -117,6 +117,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 work = lambda: self._answer(request, record, state, user_id)  # noqa: E731
             response = await within_deadline(work, receive, state.settings.request_deadline_seconds)
         except ClientDisconnected:
+            record.client_disconnected = True
             log_disconnect(scope["path"], record.request_id)
             return
         except BadRequest as refused:

@@ -31,6 +31,9 @@ class RequestRecord:
     db_statements: int = 0
     operation: str | None = None
     """The GraphQL operation's name (set by the `/graphql` endpoint); None elsewhere."""
+    client_disconnected: bool = False
+    """The client hung up before its answer was ready: logged as status 499 (nginx's code for
+    it), not as the 500 of a response never started."""
     signed_in: bool = False
     """Whether the caller proved who it is: only then is `operation` a metric label (names are
     the client's choice, and the labels a process keeps are few)."""

@@ -8,6 +8,7 @@ from web.request_record import RequestRecord
 
 _UNAVAILABLE_CODES = frozenset({"SERVICE_UNAVAILABLE", "TIMEOUT"})
 _SERVER_ERROR_CODES = frozenset({"INTERNAL_SERVER_ERROR"})
+CLIENT_CLOSED_REQUEST = 499
 _PATH_OPERATIONS = {"/healthz": "healthz", "/readyz": "readyz", "/metrics": "metrics"}
 
 
@@ -48,3 +49,5 @@ class Exchange:
             self.record.operation or _PATH_OPERATIONS.get(self.path) or self.route or "other"
         )
         self.error_codes = list(self.record.error_codes)
+        if self.record.client_disconnected:
+            self.status = CLIENT_CLOSED_REQUEST

@@ -20,6 +20,7 @@ from core.errors import DomainError
 from db.tenancy import RequestDatabase
 from schema.errors import domain_error_for
 from web.auth import Principal, authenticate, verified_user
+from web.observability.exchange import CLIENT_CLOSED_REQUEST
 from web.request_guard import ClientDisconnected, log_disconnect, within_deadline
 from web.request_record import REQUEST_ID_HEADER, new_request_id, sane_request_id
 from web.state import AppState
@@ -83,7 +84,7 @@ async def _answer(
         )
     except ClientDisconnected:
         log_disconnect(request.url.path, request_id)
-        return Response(status_code=499)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     except Exception as raised:
         return render_error(_classified(raised, request_id))
 
