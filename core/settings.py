@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -57,8 +58,15 @@ class Settings(DatabaseSettings):
     batches' real sizes before each list's SQL (a search of a 200,000-contact batch reads
     200,000): about a second of database work."""
     agency_concurrency: int | None = None
-    """Requests of one agency using the database at once, per worker; unset: a third of the
-    worker's pool (so at least two other agencies always find a connection)."""
+    """Requests of one agency using the database at once, per worker; unset: half the CPU cores
+    shared among the workers (at least 1, at most a third of the worker's pool), so one agency
+    can keep at most half the machine busy."""
+    agency_requests_per_second: float = 20.0
+    """Requests one agency may start per second in one worker (a token bucket, refused with
+    RATE_LIMITED before the body is even decoded); about 70 operators polling every 3 s across
+    two workers."""
+    agency_burst: int = 40
+    """Requests above that rate an agency may send at once after a quiet spell."""
     agency_queue: int = 8
     """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
     agency_queue_wait_seconds: float = 1.0
@@ -124,6 +132,7 @@ class Settings(DatabaseSettings):
                 raise SettingsError(f"{name.upper()} must be at least 1")
         for name in (
             "request_deadline_seconds",
+            "agency_requests_per_second",
             "request_body_timeout_seconds",
             "agency_queue_wait_seconds",
             "http_header_timeout_seconds",
@@ -131,8 +140,11 @@ class Settings(DatabaseSettings):
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name.upper()} must be more than 0")
-        if self.agency_queue < 0 or self.jwt_leeway_seconds < 0:
-            raise SettingsError("AGENCY_QUEUE and JWT_LEEWAY_SECONDS may not be negative")
+        if self.agency_queue < 0 or self.jwt_leeway_seconds < 0 or self.agency_burst < 1:
+            raise SettingsError(
+                "AGENCY_QUEUE and JWT_LEEWAY_SECONDS may not be negative, AGENCY_BURST must be "
+                "at least 1"
+            )
         if self.web_concurrency < 1:
             raise SettingsError("WEB_CONCURRENCY (--workers) must be at least 1")
         return self
@@ -147,7 +159,8 @@ class Settings(DatabaseSettings):
         """Concurrent database requests per agency in one worker (see `agency_concurrency`)."""
         if self.agency_concurrency is not None:
             return self.agency_concurrency
-        return max(1, sum(self.pool_limits) // 3)
+        half_the_cores = (os.cpu_count() or 2) // (2 * self.web_concurrency)
+        return max(1, min(half_the_cores, sum(self.pool_limits) // 3))
 
     @property
     def pool_limits(self) -> tuple[int, int]:

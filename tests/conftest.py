@@ -20,6 +20,7 @@ from db.engine import create_engine
 from migrations import alembic_config
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory
+from tests.ops_support import TEST_REQUEST_RATE
 from tests.tenant import JWT_SECRET, Tenant
 from web.state import AppState
 
@@ -39,7 +40,14 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, jwt_secret=SecretStr(JWT_SECRET))
+    return Settings(
+        database_url=database_url,
+        jwt_secret=SecretStr(JWT_SECRET),
+        # One test is one agency sending as fast as it can; the request rate is tested on its
+        # own (tests/test_fair_share.py).
+        agency_requests_per_second=TEST_REQUEST_RATE,
+        agency_burst=TEST_REQUEST_RATE,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,8 @@ from migrations import alembic_config
 from tests.factories import Factory
 from web.auth import issue_token
 
+TEST_REQUEST_RATE = 100_000
+"""Request rate per agency in tests that are not about it: each test is one agency at full tilt."""
 JWT_SECRET = "ops-test-secret-0123456789abcdef-0123456789"
 BATCHES_QUERY = "query Batches { batches { totalCount nodes { name totalContacts } } }"
 
@@ -65,6 +67,8 @@ class PrivateServer:
 
     def settings(self, **values: Any) -> Settings:
         values.setdefault("database_url", self.url)
+        values.setdefault("agency_requests_per_second", TEST_REQUEST_RATE)
+        values.setdefault("agency_burst", TEST_REQUEST_RATE)
         return Settings(jwt_secret=SecretStr(JWT_SECRET), **values)
 
     def token(self) -> str:

@@ -132,3 +132,16 @@ async def test_one_agencys_flood_is_rate_limited_while_another_agency_is_served(
     refused = next(a for a in answers if a.status_code == 429)
     assert refused.headers["Retry-After"] == "1"
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_an_agency_past_its_request_rate_is_refused_until_its_bucket_refills() -> None:
+    share = FairShare(slots=1, queue=0, wait_seconds=0.1, rate=2.0, burst=3)
+    mine, theirs = share.lane_for(uuid.uuid4()), share.lane_for(uuid.uuid4())
+
+    for _ in range(3):
+        share.admit(mine)
+    with pytest.raises(RateLimited, match="more than 2 requests a second") as refused:
+        share.admit(mine)
+    share.admit(theirs)
+
+    assert refused.value.headers == {"Retry-After": "1"}

@@ -1,4 +1,7 @@
-"""Fair share of the database per agency, within one worker process.
+"""Fair share of the service per agency, within one worker process.
+
+Each agency may start `rate` requests a second (a token bucket with `burst`), refused past it
+before any limit check or database work.
 
 At most `slots` requests of one agency hold a database connection at once; up to `queue` more
 wait for one of those, each at most `wait_seconds`; past that the request is refused with
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
@@ -29,10 +33,38 @@ class _Lane:
         """Admitted requests: holding a slot or waiting for one."""
 
 
+class _Bucket:
+    """A token bucket: `rate` tokens a second, at most `burst` kept."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = now
+
+    def take(self, now: float) -> float:
+        """0 when a token was taken, else the seconds until one will be there."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 class FairShare:
     def __init__(
-        self, slots: int, queue: int, wait_seconds: float, remembered_users: int = 10_000
+        self,
+        slots: int,
+        queue: int,
+        wait_seconds: float,
+        rate: float = 1e9,
+        burst: int = 1_000_000,
+        remembered_users: int = 10_000,
     ) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
         self._slots = slots
         self._queue = queue
         self._wait_seconds = wait_seconds
@@ -54,6 +86,25 @@ class FairShare:
         self._agency_of.move_to_end(user_id)
         if len(self._agency_of) > self._remembered_users:
             self._agency_of.popitem(last=False)
+
+    def admit(self, lane: Hashable) -> None:
+        """Take one of the lane's request tokens, or refuse (RATE_LIMITED) with the time until
+        the next one: the cheapest refusal there is, before any limit check or SQL."""
+        now = time.monotonic()
+        bucket = self._buckets.get(lane)
+        if bucket is None:
+            bucket = self._buckets[lane] = _Bucket(self._rate, self._burst, now)
+        self._buckets.move_to_end(lane)
+        if len(self._buckets) > self._remembered_users:
+            self._buckets.popitem(last=False)
+        wait = bucket.take(now)
+        if wait:
+            retry_after = max(1, math.ceil(wait))
+            raise RateLimited(
+                f"your agency is sending more than {self._rate:g} requests a second to this "
+                f"server; retry after {retry_after} s",
+                retry_after,
+            )
 
     def in_use(self, lane: Hashable) -> int:
         """Requests admitted on `lane` (for tests and metrics)."""

@@ -109,6 +109,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             data = _request_data(request, body)
             record.operation = self._operation_name(request, data)
             user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+            state.fair_share.admit(state.fair_share.lane_for(user_id))
             if self.limit_checks.refuses(self.graphql_schema, data):
                 # Refused before execution whatever the database holds: answered without
                 # signing in, so it never waits for its agency's share or takes a connection.

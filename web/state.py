@@ -35,6 +35,8 @@ class AppState:
             self.settings.agency_slots,
             self.settings.agency_queue,
             self.settings.agency_queue_wait_seconds,
+            rate=self.settings.agency_requests_per_second,
+            burst=self.settings.agency_burst,
         )
 
     listener: ChangeListener | None = None

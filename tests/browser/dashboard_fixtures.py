@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from db.engine import async_database_url
 from demo.plan import DEMO_USER_ID
 from tests.database import scratch_database
+from tests.ops_support import TEST_REQUEST_RATE
 from web.auth import issue_token
 
 T = TypeVar("T")
@@ -76,6 +77,10 @@ def demo_server(server_url: str, log_path: Path) -> Iterator[DemoServer]:
             "DATABASE_URL": database_url,
             "JWT_SECRET": LIVE_SERVER_SECRET,
             "LOG_FORMAT": "text",
+            # The tests also ask the API directly, to compare with what the page shows: that is
+            # the test's traffic, not the page's, so the per-agency request rate is lifted.
+            "AGENCY_REQUESTS_PER_SECOND": str(TEST_REQUEST_RATE),
+            "AGENCY_BURST": str(TEST_REQUEST_RATE),
         }
         environment.pop("DATABASE_READ_URL", None)
         command = [sys.executable, "app.py", "--demo", "--host", "127.0.0.1", "--port", str(port)]

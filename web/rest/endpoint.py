@@ -77,6 +77,7 @@ async def _answer(
     state: AppState = request.app.state.app
     try:
         user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+        state.fair_share.admit(state.fair_share.lane_for(user_id))
         return await within_deadline(
             lambda: _within_share(request, request_id, handler, state, user_id),
             request.receive,
