@@ -226,7 +226,7 @@ def test_parsed_and_validated_documents_are_cached() -> None:
         result = asyncio.run(schema.execute("{ __typename }"))
         assert result.errors is None
 
-    assert checks.parse.cache_info().hits == 2
-    assert checks.parse.cache_info().misses == 1
+    assert checks.parsed.cache_info().hits == 2
+    assert checks.parsed.cache_info().misses == 1
     assert checks.validation_errors.cache_info().hits == 2
     assert checks.shape_errors.cache_info().misses == 1
