@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.counters import counted_contacts
 from db.keyset import OrderKey, order_by_clauses, rows_after
 from db.models import CONTACT_STATUSES, PRIORITIES, CallLog, CampaignContact
-from db.text_search import LIKE_ESCAPE, contains_pattern
+from db.text_search import SEARCH_OPERATOR, contains_pattern
 
 contact_columns = CampaignContact.__table__.c
 
@@ -142,7 +142,7 @@ def _matching(
         )
     if contact_filter.search:
         pattern = func.lower(literal(contains_pattern(contact_filter.search)))
-        conditions.append(SEARCH_DOCUMENT.like(pattern, escape=LIKE_ESCAPE))
+        conditions.append(SEARCH_DOCUMENT.bool_op(SEARCH_OPERATOR)(pattern))
     return conditions
 
 
