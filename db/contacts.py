@@ -9,7 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, any_, case, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,6 +158,41 @@ def _matching(
     return conditions
 
 
+_DEFAULT_KEYS = order_keys(DEFAULT_SORT)
+_LIST_PAGE: Select[Any] = (
+    select(CampaignContact, *(key.expression for key in _DEFAULT_KEYS))
+    .where(
+        contact_columns.agency_id == bindparam("agency_id"),
+        contact_columns.batch_id == bindparam("batch_id"),
+    )
+    .order_by(*order_by_clauses(_DEFAULT_KEYS))
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_LIST_PAGE_AFTER = _LIST_PAGE.where(
+    tuple_(contact_columns.created_at, contact_columns.id)
+    > tuple_(
+        bindparam("after_created_at", type_=contact_columns.created_at.type),
+        bindparam("after_id", type_=contact_columns.id.type),
+    )
+)
+"""A batch's contacts unfiltered in the default order (the page a batch view opens with, and
+its next pages), built once with bind parameters; the same SQL `list_contacts` builds for that
+shape (`rows_after` compares two non-NULL ascending keys as a row, too)."""
+
+
+def _prebuilt_page(
+    contact_filter: ContactFilter, sort: Sequence[ContactSort], after: Sequence[Any] | None
+) -> tuple[Select[Any], dict[str, Any]] | None:
+    if contact_filter != ContactFilter() or tuple(sort) != DEFAULT_SORT:
+        return None
+    if after is None:
+        return _LIST_PAGE, {}
+    if len(after) != 2 or any(value is None for value in after):
+        return None
+    return _LIST_PAGE_AFTER, {"after_created_at": after[0], "after_id": after[1]}
+
+
 async def list_contacts(
     session: AsyncSession,
     agency_id: uuid.UUID,
@@ -157,6 +204,12 @@ async def list_contacts(
     offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> list[ContactRow]:
+    prebuilt = _prebuilt_page(contact_filter, sort, after)
+    if prebuilt is not None:
+        statement, parameters = prebuilt
+        parameters |= {"agency_id": agency_id, "batch_id": batch_id, "limit": limit}
+        found = await session.execute(statement, parameters | {"offset": offset})
+        return [ContactRow(row[0], tuple(row[1:])) for row in found.all()]
     keys = order_keys(sort)
     query: Select[Any] = select(CampaignContact, *(key.expression for key in keys)).where(
         *_matching(agency_id, batch_id, contact_filter)
@@ -200,6 +253,16 @@ async def count_contacts(
     return int((await session.execute(query)).scalar_one())
 
 
+_CALL_LOGS = (
+    select(CallLog)
+    .where(
+        CallLog.agency_id == bindparam("agency_id"),
+        CallLog.contact_id == any_(bindparam("contact_ids", type_=ARRAY(Uuid()))),
+    )
+    .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
+)
+
+
 async def call_logs_by_contact(
     session: AsyncSession, agency_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[CallLog]]:
@@ -207,13 +270,8 @@ async def call_logs_by_contact(
 
     The ids travel as one `uuid[]` parameter (`= ANY(...)`), so the statement text is the same
     for every page size and shows up as one entry in pg_stat_statements."""
-    ids = literal(list(contact_ids), ARRAY(Uuid()))
-    query = (
-        select(CallLog)
-        .where(CallLog.agency_id == agency_id, CallLog.contact_id == any_(ids))
-        .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
-    )
+    parameters = {"agency_id": agency_id, "contact_ids": list(contact_ids)}
     logs: dict[uuid.UUID, list[CallLog]] = defaultdict(list)
-    for log in (await session.execute(query)).scalars():
+    for log in (await session.execute(_CALL_LOGS, parameters)).scalars():
         logs[log.contact_id].append(log)
     return logs
