@@ -33,9 +33,23 @@ async def _pg_trgm(connection: AsyncConnection) -> bool:
     return bool((await connection.execute(query)).scalar_one())
 
 
-async def test_the_search_operator_is_declared_leakproof(connection: AsyncConnection) -> None:
-    query = text("SELECT proleakproof FROM pg_proc WHERE proname = 'contact_search_like'")
-    assert (await connection.execute(query)).scalar_one() is True
+async def test_the_search_function_is_leakproof_where_an_index_serves_it_else_inlined(
+    connection: AsyncConnection,
+) -> None:
+    query = text(
+        "SELECT proleakproof, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        "WHERE proname = 'contact_search_like'"
+    )
+    leakproof, language = (await connection.execute(query)).one()
+    if await _pg_trgm(connection):
+        assert (leakproof, language) == (True, "plpgsql")
+        return
+    assert (leakproof, language) == (False, "sql")
+    plan = await connection.execute(
+        text("EXPLAIN SELECT id FROM campaign_contacts WHERE search_text @~~ '%a%'")
+    )
+    filters = " ".join(row[0] for row in plan)
+    assert "~~" in filters and "@~~" not in filters, "inlined into LIKE"
 
 
 async def test_the_search_operator_answers_exactly_as_like(connection: AsyncConnection) -> None:

@@ -10,8 +10,9 @@ What: a leakproof operator `@~~` with exactly the meaning of `LIKE` (default esc
 where pg_trgm exists, a GIN operator class `contact_search_trgm_ops` that indexes it with
 pg_trgm's own LIKE support functions (strategy 3), replacing 0003's trigram index on
 `campaign_contacts.search_text`. The API searches with `search_text @~~ lower(:pattern)` on
-every server, so results are the same with and without pg_trgm; without it the operator is a
-filter like `LIKE` was.
+every server, so results are the same with and without pg_trgm; without it (or without a
+superuser, below) `contact_search_like` is instead a plain SQL function that the planner inlines
+into `LIKE`, a filter exactly as before.
 
 Why `contact_search_like` may be declared LEAKPROOF (the written justification):
 - It has no side effects and its result depends only on its two arguments.
@@ -31,8 +32,10 @@ Why `contact_search_like` may be declared LEAKPROOF (the written justification):
   it is schema-qualified (`pg_catalog`), so no search_path can substitute another function.
 
 Privileges: only a superuser may declare a function LEAKPROOF or create an operator class.
-When the migration runs as another role it creates the operator without the LEAKPROOF mark and
-no index (a NOTICE says so): search results are unchanged, only the plan stays the old one.
+When the migration runs as another role (or pg_trgm is missing) it creates the inlined SQL
+variant and no index, and a NOTICE says so: search results are unchanged, only the plan stays
+the old one. Installing pg_trgm later does not add the index by itself: downgrade to 0006 and
+upgrade again (as a superuser) to build it.
 
 Revision ID: 0007
 Revises: 0006
@@ -55,9 +58,9 @@ OLD_TRIGRAM_INDEX = "ix_campaign_contacts_search_trgm"  # 0003's, for LIKE
 LEAKPROOF_TRIGRAM_INDEX = "ix_campaign_contacts_search_leakproof_trgm"
 OPERATOR_CLASS = "contact_search_trgm_ops"
 
-SEARCH_FUNCTION = r"""
+LEAKPROOF_SEARCH_FUNCTION = r"""
 CREATE FUNCTION contact_search_like(document text, pattern text) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE {leakproof}
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF
 AS $$
 BEGIN
     IF (pg_catalog.length(pattern) - pg_catalog.length(pg_catalog.rtrim(pattern, E'\\'))) % 2 = 1
@@ -68,6 +71,20 @@ BEGIN
 END
 $$
 """
+
+INLINED_SEARCH_FUNCTION = r"""
+CREATE FUNCTION contact_search_like(document text, pattern text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN (pg_catalog.length(pattern) - pg_catalog.length(pg_catalog.rtrim(pattern, E'\\'))) % 2 = 1
+    THEN false
+    ELSE (document COLLATE "C") OPERATOR(pg_catalog.~~) (pattern COLLATE "C")
+END
+"""
+"""Where no index can serve the operator, the same answer as a plain SQL function, which the
+planner inlines into its body: a filter as cheap as `LIKE` (the PL/pgSQL call costs about twice
+`LIKE` per row). Not STRICT, since a STRICT function with a CASE body is not inlined; NULLs
+still give NULL (`length(NULL)` makes the CASE take its ELSE branch, and `LIKE` gives NULL)."""
 
 SEARCH_OPERATOR = """
 CREATE OPERATOR @~~ (
@@ -102,23 +119,23 @@ def _superuser() -> bool:
 
 
 def upgrade() -> None:
-    superuser = _superuser()
-    op.execute(SEARCH_FUNCTION.format(leakproof="LEAKPROOF" if superuser else ""))
-    op.execute(SEARCH_OPERATOR)
-    if not superuser:
+    if not (_superuser() and _pg_trgm_installed()):
+        op.execute(INLINED_SEARCH_FUNCTION)
+        op.execute(SEARCH_OPERATOR)
         op.execute(
-            "DO $$ BEGIN RAISE NOTICE 'not a superuser: contact_search_like is not LEAKPROOF "
-            "and no trigram index serves it; searches under row-level security stay filters'; "
-            "END $$"
+            "DO $$ BEGIN RAISE NOTICE 'pg_trgm is not installed or the migration does not run "
+            "as a superuser: contact_search_like is a plain (inlined) SQL function and no "
+            "trigram index serves it'; END $$"
         )
         return
-    if _pg_trgm_installed():
-        op.execute(OPERATOR_CLASS_DEFINITION)
-        op.execute(f"DROP INDEX IF EXISTS {OLD_TRIGRAM_INDEX}")
-        op.execute(
-            f"CREATE INDEX {LEAKPROOF_TRIGRAM_INDEX} ON campaign_contacts "
-            f"USING gin (search_text {OPERATOR_CLASS})"
-        )
+    op.execute(LEAKPROOF_SEARCH_FUNCTION)
+    op.execute(SEARCH_OPERATOR)
+    op.execute(OPERATOR_CLASS_DEFINITION)
+    op.execute(f"DROP INDEX IF EXISTS {OLD_TRIGRAM_INDEX}")
+    op.execute(
+        f"CREATE INDEX {LEAKPROOF_TRIGRAM_INDEX} ON campaign_contacts "
+        f"USING gin (search_text {OPERATOR_CLASS})"
+    )
 
 
 def downgrade() -> None:
