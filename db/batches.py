@@ -66,7 +66,6 @@ _LIST_ALL: Select[Any] = (
     .where(summary_columns.agency_id == bindparam("agency_id"))
     .order_by(*order_by_clauses(NEWEST_FIRST))
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
 )
 _LIST_ALL_AFTER = _LIST_ALL.where(
     tuple_(summary_columns.created_at, summary_columns.id) < tuple_(_AFTER_CREATED_AT, _AFTER_ID)
@@ -115,8 +114,11 @@ async def list_batches(
 ) -> Sequence[Row[Any]]:
     prebuilt = _prebuilt_parameters(agency_id, batch_filter, after)
     if prebuilt is not None:
-        statement = _LIST_ALL if after is None else _LIST_ALL_AFTER
-        parameters = {**prebuilt, "limit": limit, "offset": offset}
+        statement = _LIST_ALL_AFTER if after is not None else _LIST_ALL
+        parameters = {**prebuilt, "limit": limit}
+        if offset:
+            statement = statement.offset(bindparam("offset"))
+            parameters["offset"] = offset
         found: Sequence[Row[Any]] = (await session.execute(statement, parameters)).all()
         return found
     query: Select[Any] = select(batch_summary).where(

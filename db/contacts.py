@@ -167,7 +167,6 @@ _LIST_PAGE: Select[Any] = (
     )
     .order_by(*order_by_clauses(_DEFAULT_KEYS))
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
 )
 _LIST_PAGE_AFTER = _LIST_PAGE.where(
     tuple_(contact_columns.created_at, contact_columns.id)
@@ -208,7 +207,10 @@ async def list_contacts(
     if prebuilt is not None:
         statement, parameters = prebuilt
         parameters |= {"agency_id": agency_id, "batch_id": batch_id, "limit": limit}
-        found = await session.execute(statement, parameters | {"offset": offset})
+        if offset:
+            statement = statement.offset(bindparam("offset"))
+            parameters["offset"] = offset
+        found = await session.execute(statement, parameters)
         return [ContactRow(row[0], tuple(row[1:])) for row in found.all()]
     keys = order_keys(sort)
     query: Select[Any] = select(CampaignContact, *(key.expression for key in keys)).where(
