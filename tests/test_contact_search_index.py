@@ -7,6 +7,7 @@ test; on the embedded server (no pg_trgm) it is skipped, and the rest still runs
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -14,12 +15,21 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from db import contacts as contact_queries
+from db.engine import async_database_url
 from db.tenancy import RequestDatabase
+from migrations import alembic_config
+from tests.database import scratch_database
 from tests.factories import Factory
 
 LEAKPROOF_INDEX = "ix_campaign_contacts_search_leakproof_trgm"
@@ -148,3 +158,48 @@ async def test_a_search_under_row_level_security_can_use_the_trigram_index(
                 assert LEAKPROOF_INDEX not in await _plan(session, as_like, parameters)
     finally:
         await db.close()
+
+
+async def _search_objects(url: str) -> tuple[set[str], bool]:
+    """The contacts' trigram indexes present, and whether `contact_search_like` exists."""
+    engine = create_async_engine(async_database_url(url))
+    try:
+        async with engine.connect() as connection:
+            names = await connection.execute(
+                text(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'campaign_contacts' "
+                    "AND indexname LIKE '%search%trgm'"
+                )
+            )
+            function = await connection.execute(
+                text("SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'contact_search_like')")
+            )
+            return set(names.scalars()), bool(function.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def test_0007_downgrades_to_the_like_index_and_upgrades_again(server_url: str) -> None:
+    """On a fresh database (Alembic's commands run their own event loop: a synchronous test)."""
+    with scratch_database(server_url, prefix="callbatch_search") as url:
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+        trgm = asyncio.run(_has_pg_trgm(url))
+        at_head = ({LEAKPROOF_INDEX} if trgm else set(), True)
+        assert asyncio.run(_search_objects(url)) == at_head
+        command.downgrade(config, "0006")
+        assert asyncio.run(_search_objects(url)) == (
+            {"ix_campaign_contacts_search_trgm"} if trgm else set(),
+            False,
+        )
+        command.upgrade(config, "head")
+        assert asyncio.run(_search_objects(url)) == at_head
+
+
+async def _has_pg_trgm(url: str) -> bool:
+    engine = create_async_engine(async_database_url(url))
+    try:
+        async with engine.connect() as connection:
+            return await _pg_trgm(connection)
+    finally:
+        await engine.dispose()
