@@ -44,7 +44,8 @@ async def prepare_database(server_url: str, scale: Scale) -> str:
                 finally:
                     await probe.close()
                 if contacts == scale.contacts:
-                    print(f"reusing {name}: {contacts} contacts")
+                    print(f"reusing {name}: {contacts} contacts (migrating to head)")
+                    await _migrate(url)
                     return url
             except (asyncpg.PostgresError, OSError):
                 pass
@@ -52,11 +53,7 @@ async def prepare_database(server_url: str, scale: Scale) -> str:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    from alembic import command
-
-    from migrations import alembic_config
-
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    await _migrate(url)
     print(f"generating scale {scale.name} into {name} …")
     connection = await asyncpg.connect(plain_url(url))
     try:
@@ -65,6 +62,14 @@ async def prepare_database(server_url: str, scale: Scale) -> str:
         await connection.close()
     print(f"generated in {seconds:.0f}s")
     return url
+
+
+async def _migrate(url: str) -> None:
+    from alembic import command
+
+    from migrations import alembic_config
+
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
 
 
 @dataclass

@@ -9,14 +9,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, any_, case, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.counters import counted_contacts
 from db.keyset import OrderKey, order_by_clauses, rows_after
 from db.models import CONTACT_STATUSES, PRIORITIES, CallLog, CampaignContact
-from db.text_search import LIKE_ESCAPE, contains_pattern
+from db.text_search import SEARCH_OPERATOR, contains_pattern
 
 contact_columns = CampaignContact.__table__.c
 
@@ -142,8 +154,42 @@ def _matching(
         )
     if contact_filter.search:
         pattern = func.lower(literal(contains_pattern(contact_filter.search)))
-        conditions.append(SEARCH_DOCUMENT.like(pattern, escape=LIKE_ESCAPE))
+        conditions.append(SEARCH_DOCUMENT.bool_op(SEARCH_OPERATOR)(pattern))
     return conditions
+
+
+_DEFAULT_KEYS = order_keys(DEFAULT_SORT)
+_LIST_PAGE: Select[Any] = (
+    select(CampaignContact, *(key.expression for key in _DEFAULT_KEYS))
+    .where(
+        contact_columns.agency_id == bindparam("agency_id"),
+        contact_columns.batch_id == bindparam("batch_id"),
+    )
+    .order_by(*order_by_clauses(_DEFAULT_KEYS))
+    .limit(bindparam("limit"))
+)
+_LIST_PAGE_AFTER = _LIST_PAGE.where(
+    tuple_(contact_columns.created_at, contact_columns.id)
+    > tuple_(
+        bindparam("after_created_at", type_=contact_columns.created_at.type),
+        bindparam("after_id", type_=contact_columns.id.type),
+    )
+)
+"""A batch's contacts unfiltered in the default order (the page a batch view opens with, and
+its next pages), built once with bind parameters; the same SQL `list_contacts` builds for that
+shape (`rows_after` compares two non-NULL ascending keys as a row, too)."""
+
+
+def _prebuilt_page(
+    contact_filter: ContactFilter, sort: Sequence[ContactSort], after: Sequence[Any] | None
+) -> tuple[Select[Any], dict[str, Any]] | None:
+    if contact_filter != ContactFilter() or tuple(sort) != DEFAULT_SORT:
+        return None
+    if after is None:
+        return _LIST_PAGE, {}
+    if len(after) != 2 or any(value is None for value in after):
+        return None
+    return _LIST_PAGE_AFTER, {"after_created_at": after[0], "after_id": after[1]}
 
 
 async def list_contacts(
@@ -157,6 +203,15 @@ async def list_contacts(
     offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> list[ContactRow]:
+    prebuilt = _prebuilt_page(contact_filter, sort, after)
+    if prebuilt is not None:
+        statement, parameters = prebuilt
+        parameters |= {"agency_id": agency_id, "batch_id": batch_id, "limit": limit}
+        if offset:
+            statement = statement.offset(bindparam("offset"))
+            parameters["offset"] = offset
+        found = await session.execute(statement, parameters)
+        return [ContactRow(row[0], tuple(row[1:])) for row in found.all()]
     keys = order_keys(sort)
     query: Select[Any] = select(CampaignContact, *(key.expression for key in keys)).where(
         *_matching(agency_id, batch_id, contact_filter)
@@ -200,6 +255,16 @@ async def count_contacts(
     return int((await session.execute(query)).scalar_one())
 
 
+_CALL_LOGS = (
+    select(CallLog)
+    .where(
+        CallLog.agency_id == bindparam("agency_id"),
+        CallLog.contact_id == any_(bindparam("contact_ids", type_=ARRAY(Uuid()))),
+    )
+    .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
+)
+
+
 async def call_logs_by_contact(
     session: AsyncSession, agency_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[CallLog]]:
@@ -207,13 +272,8 @@ async def call_logs_by_contact(
 
     The ids travel as one `uuid[]` parameter (`= ANY(...)`), so the statement text is the same
     for every page size and shows up as one entry in pg_stat_statements."""
-    ids = literal(list(contact_ids), ARRAY(Uuid()))
-    query = (
-        select(CallLog)
-        .where(CallLog.agency_id == agency_id, CallLog.contact_id == any_(ids))
-        .order_by(CallLog.contact_id, CallLog.created_at, CallLog.id)
-    )
+    parameters = {"agency_id": agency_id, "contact_ids": list(contact_ids)}
     logs: dict[uuid.UUID, list[CallLog]] = defaultdict(list)
-    for log in (await session.execute(query)).scalars():
+    for log in (await session.execute(_CALL_LOGS, parameters)).scalars():
         logs[log.contact_id].append(log)
     return logs

@@ -14,24 +14,32 @@ import argparse
 import asyncio
 import sys
 import uuid
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import CONTACT_STATUSES, CallBatchCounter
+
+_COUNTERS = CallBatchCounter.__table__.c
+_COUNTED: dict[str | None, Select[Any]] = {
+    status: select(_COUNTERS["total_contacts" if status is None else status]).where(
+        _COUNTERS.agency_id == bindparam("agency_id"), _COUNTERS.batch_id == bindparam("batch_id")
+    )
+    for status in (None, *CONTACT_STATUSES)
+}
+"""One statement per counter column, built once with bind parameters."""
 
 
 async def counted_contacts(
     session: AsyncSession, agency_id: uuid.UUID, batch_id: uuid.UUID, status: str | None = None
 ) -> int:
     """Contacts of the batch (of one status, when given), read from its counter row."""
-    if status is not None and status not in CONTACT_STATUSES:
+    query = _COUNTED.get(status)
+    if query is None:
         return 0
-    column = CallBatchCounter.__table__.c["total_contacts" if status is None else status]
-    query = select(column).where(
-        CallBatchCounter.agency_id == agency_id, CallBatchCounter.batch_id == batch_id
-    )
-    value = (await session.execute(query)).scalar_one_or_none()
+    parameters = {"agency_id": agency_id, "batch_id": batch_id}
+    value = (await session.execute(query, parameters)).scalar_one_or_none()
     return int(value or 0)
 
 

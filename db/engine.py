@@ -49,7 +49,12 @@ def create_engine(settings: Settings, url: str | None = None, **overrides: Any) 
         "pool_size": settings.pool_limits[0],
         "max_overflow": settings.pool_limits[1],
         "pool_timeout": settings.db_pool_timeout_seconds,
-        "pool_pre_ping": True,
+        # No pre-ping: with asyncpg it is three round trips (BEGIN, `;`, ROLLBACK) on every
+        # checkout, more than a whole read request needs otherwise. A connection the server
+        # dropped fails on first use instead; SQLAlchemy then invalidates it and every pooled
+        # connection older than the failure, and `RequestDatabase` retries a request's first
+        # statement once on a fresh connection (db/tenancy.py).
+        "pool_pre_ping": False,
         "connect_args": connect_args,
     }
     options.update(overrides)

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.faults import classify
@@ -106,20 +107,35 @@ class RequestDatabase:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
             if self._session is None:
-                session = self._sessions()
                 try:
-                    await session.begin()
-                    await enter_scope(
-                        session,
-                        agency_id=self._agency_id,
-                        user_id=self._user_id,
-                        statement_timeout_ms=self._statement_timeout_ms,
-                    )
-                except BaseException:
-                    await session.close()
-                    raise
-                self._session = session
+                    self._session = await self._scoped_session()
+                except DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                    self._session = await self._scoped_session()
             yield self._session
+
+    async def _scoped_session(self) -> AsyncSession:
+        """A session whose transaction is open and scoped (its first statement has run).
+
+        The engine does not ping connections on checkout (db/engine.py), so the first statement
+        is where a connection the server dropped (restart, failover) is found out. SQLAlchemy
+        then invalidates it and the pool's other connections from before the failure; as
+        nothing has been read yet, `session()` retries once on a fresh connection, so a database
+        restart costs a reconnect instead of a failed request."""
+        session: AsyncSession = self._sessions()
+        try:
+            await session.begin()
+            await enter_scope(
+                session,
+                agency_id=self._agency_id,
+                user_id=self._user_id,
+                statement_timeout_ms=self._statement_timeout_ms,
+            )
+        except BaseException:
+            await session.close()
+            raise
+        return session
 
     async def close(self) -> None:
         async with self._lock:

@@ -134,6 +134,25 @@ async def test_database_stopped_mid_traffic_answers_503_then_recovers_without_re
     assert 'callbatch_errors_total{code="SERVICE_UNAVAILABLE"}' in metrics
 
 
+async def test_after_a_database_restart_the_first_request_is_answered_on_a_fresh_connection(
+    server: PrivateServer,
+) -> None:
+    """The engine does not ping on checkout: the pooled connections the restart killed fail on
+    first use, and the request retries its first statement once on a new connection."""
+    settings = server.settings(db_connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS)
+    async with running_app(settings) as (_, client):
+        traffic = Traffic(client, server.token())
+        before = await asyncio.gather(*(traffic.one() for _ in range(3)))
+        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.start)
+        first = await traffic.one()
+        rest = await asyncio.gather(*(traffic.one() for _ in range(3)))
+
+    assert all(o.status == 200 for o in before), before
+    assert (first.status, first.code) == (200, None), first
+    assert all(o.status == 200 for o in rest), rest
+
+
 @asynccontextmanager
 async def tenant_with(
     settings: Settings, sessions: async_sessionmaker[Any], engine: AsyncEngine, tenant: Tenant

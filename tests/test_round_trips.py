@@ -1,0 +1,123 @@
+"""How many round trips to PostgreSQL a read request makes, counted on the app's own engine and
+pool (not the tests' shared connection): every statement SQLAlchemy sends, plus what asyncpg
+sends by itself (BEGIN, ROLLBACK, a pre-ping's `;`), for the bench's own Q1 and Q2 documents;
+the numbers are reported in docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import create_app
+from bench.queries import Q1, Q2
+from core.settings import Settings
+from db.engine import create_engine, session_factory
+from tests.committed_data import CommittedData, committed
+from tests.tenant import Tenant
+from web.state import AppState
+
+__all__ = ["committed"]
+
+
+@dataclass
+class RoundTrips:
+    sent: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def counting(engine: AsyncEngine, trips: RoundTrips) -> Iterator[None]:
+    """Record statements from SQLAlchemy, and asyncpg's own queries on every new connection."""
+
+    def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        trips.sent.append(sql)
+
+    def driver_query(record: Any) -> None:
+        trips.sent.append(record.query)
+
+    def connected(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(driver_query)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine.pool, "connect", connected)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(engine.sync_engine.pool, "connect", connected)
+
+
+@asynccontextmanager
+async def app_on_own_engine(
+    settings: Settings, agency_id: uuid.UUID, user_id: uuid.UUID
+) -> AsyncIterator[tuple[Tenant, RoundTrips]]:
+    engine = create_engine(settings, pool_size=1, max_overflow=0)
+    trips = RoundTrips()
+    sessions = session_factory(engine)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        read_engine=engine,
+        sessions=sessions,
+        read_sessions=sessions,
+    )
+    app = create_app(settings)
+    app.state.app = state
+    try:
+        with counting(engine, trips):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                yield Tenant(agency_id, user_id, client), trips
+    finally:
+        await engine.dispose()
+
+
+async def _trips_of(
+    tenant: Tenant, trips: RoundTrips, query: str, variables: dict[str, Any]
+) -> list[str]:
+    await tenant.data(query, variables)  # warm: connection opened, statements prepared
+    await _logged()
+    trips.sent.clear()
+    data = await tenant.data(query, variables)
+    assert data
+    await _logged()
+    return list(trips.sent)
+
+
+async def _logged() -> None:
+    """Let asyncpg's query loggers run: it calls them soon after each query, not during it."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_the_batch_list_takes_six_round_trips_and_no_pre_ping(
+    settings: Settings, committed: CommittedData
+) -> None:
+    agency_id, user_id = await committed.agency_with_user()
+    for _ in range(3):
+        await committed.batch(agency_id, contacts=2)
+    async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
+        sent = await _trips_of(tenant, trips, Q1, {})
+
+    assert len(sent) == 6, sent
+    assert sorted(sql for sql in sent if sql in ("BEGIN;", "ROLLBACK;")) == ["BEGIN;", "ROLLBACK;"]
+    assert ";" not in sent, "no pre-ping"
+
+
+async def test_a_batch_with_50_contacts_and_call_logs_takes_eight_round_trips(
+    settings: Settings, committed: CommittedData
+) -> None:
+    agency_id, user_id = await committed.agency_with_user()
+    batch_id = await committed.batch(agency_id, contacts=60)
+    async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
+        sent = await _trips_of(tenant, trips, Q2, {"id": str(batch_id)})
+
+    assert len(sent) == 8, sent
+    assert sorted(sql for sql in sent if sql in ("BEGIN;", "ROLLBACK;")) == ["BEGIN;", "ROLLBACK;"]
