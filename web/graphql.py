@@ -18,7 +18,7 @@ from strawberry.types import ExecutionResult
 
 from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLarge
 from core.settings import Settings
-from db.tenancy import AgencyWriter, RequestDatabase
+from db.tenancy import RequestDatabase
 from schema import CallBatchSchema
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
@@ -155,19 +155,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     )
                 fair_share.remember(principal.user_id, principal.agency_id)
                 record.signed_in = True
-                request.state.graphql_context = Context(
-                    db=db,
-                    user_id=principal.user_id,
-                    agency_id=principal.agency_id,
-                    request_id=record.request_id,
-                    cursors=CursorCodec(state.cursor_key_for(principal.agency_id)),
-                    rows_read=RowsRead(state.settings.max_rows_read),
-                    writer=AgencyWriter(
-                        state.sessions,
-                        agency_id=principal.agency_id,
-                        user_id=principal.user_id,
-                        statement_timeout_ms=timeout_ms,
-                    ),
+                request.state.graphql_context = state.context_for(
+                    db, principal, record.request_id, timeout_ms
                 )
                 return await self._run(request, record)
             finally:

@@ -36,13 +36,11 @@ from strawberry.utils.aio import aclosing
 
 from core.errors import DomainError
 from db.faults import DatabaseFault, classify
-from db.tenancy import AgencyWriter, RequestDatabase
+from db.tenancy import RequestDatabase
 from schema.context import Context
-from schema.limits.rows_read import RowsRead
 from schema.live_session import LiveBounds, LiveSession
-from schema.pagination import CursorCodec
 from schema.shared_reads import SharedReads
-from web.auth import authenticate, bearer_token, token_expiry, token_subject
+from web.auth import Principal, authenticate, bearer_token, token_expiry, token_subject
 from web.state import AppState
 
 logger = logging.getLogger("callbatch.live")
@@ -96,24 +94,16 @@ class LiveConnection:
         assert self.live is not None and self.agency_id is not None and self.user_id is not None
         state = self.state
         timeout_ms = state.settings.db_statement_timeout_ms
-        return Context(
-            db=RequestDatabase(
+        return state.context_for(
+            RequestDatabase(
                 state.sessions,
                 agency_id=self.agency_id,
                 user_id=self.user_id,
                 statement_timeout_ms=timeout_ms,
             ),
-            user_id=self.user_id,
-            agency_id=self.agency_id,
-            request_id=uuid.uuid4().hex,
-            cursors=CursorCodec(state.cursor_key_for(self.agency_id)),
-            rows_read=RowsRead(state.settings.max_rows_read),
-            writer=AgencyWriter(
-                state.sessions,
-                agency_id=self.agency_id,
-                user_id=self.user_id,
-                statement_timeout_ms=timeout_ms,
-            ),
+            Principal(user_id=self.user_id, agency_id=self.agency_id),
+            uuid.uuid4().hex,
+            timeout_ms,
             live=self.live,
         )
 

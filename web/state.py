@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from core.settings import Settings
 from db.notifications import ChangeListener
-from web.auth import TokenRules
+from db.tenancy import AgencyWriter, RequestDatabase
+from schema.context import Context
+from schema.limits.rows_read import RowsRead
+from schema.live_session import LiveSession
+from schema.pagination import CursorCodec
+from web.auth import Principal, TokenRules
 from web.fair_share import FairShare
 
 
@@ -60,6 +65,32 @@ class AppState:
         if self.settings.cursor_secret is not None:
             return self.settings.cursor_secret.get_secret_value().encode()
         return hmac.new(self.jwt_secret.encode(), b"pagination-cursors", hashlib.sha256).digest()
+
+    def context_for(
+        self,
+        db: RequestDatabase,
+        principal: Principal,
+        request_id: str,
+        statement_timeout_ms: int,
+        live: LiveSession | None = None,
+    ) -> Context:
+        """What the resolvers of one operation of `principal` get: its database scope, cursors
+        signed for its agency, its rows-read budget, and writes on the primary."""
+        return Context(
+            db=db,
+            user_id=principal.user_id,
+            agency_id=principal.agency_id,
+            request_id=request_id,
+            cursors=CursorCodec(self.cursor_key_for(principal.agency_id)),
+            rows_read=RowsRead(self.settings.max_rows_read),
+            writer=AgencyWriter(
+                self.sessions,
+                agency_id=principal.agency_id,
+                user_id=principal.user_id,
+                statement_timeout_ms=statement_timeout_ms,
+            ),
+            live=live,
+        )
 
     def cursor_key_for(self, agency_id: uuid.UUID) -> bytes:
         """The key an agency's cursors are signed with: a cursor made for one agency does not
