@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import get_introspection_query, parse
+from graphql import GraphQLError, get_introspection_query, parse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from schema import build_schema
@@ -230,3 +230,24 @@ def test_parsed_and_validated_documents_are_cached() -> None:
     assert checks.parsed.cache_info().misses == 1
     assert checks.validation_errors.cache_info().hits == 2
     assert checks.shape_errors.cache_info().misses == 1
+
+
+def test_a_cached_syntax_error_does_not_grow_with_each_request_that_sends_it() -> None:
+    checks = build_schema().limit_checks
+    broken = "{ batches { " * 3
+
+    def frames_after_raising() -> int:
+        try:
+            checks.parse(broken)
+        except GraphQLError as error:
+            depth, tb = 0, error.__traceback__
+            while tb is not None:
+                depth, tb = depth + 1, tb.tb_next
+            return depth
+        raise AssertionError("no syntax error")
+
+    first = frames_after_raising()
+    for _ in range(50):
+        last = frames_after_raising()
+
+    assert last == first

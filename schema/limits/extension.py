@@ -120,7 +120,9 @@ class LimitChecks:
         limit costs the parser its whole budget each time it is read (about 10 ms)."""
         parsed = self.parsed(query)
         if isinstance(parsed, GraphQLError):
-            raise parsed
+            # A fresh traceback each time: re-raising the cached error as it is would chain every
+            # raise's frames onto it, and keep them (and their requests) alive.
+            raise parsed.with_traceback(None)
         return parsed
 
     def _parse(self, query: str) -> DocumentNode | GraphQLError:
