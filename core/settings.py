@@ -59,8 +59,8 @@ class Settings(DatabaseSettings):
     200,000): about a second of database work."""
     agency_concurrency: int | None = None
     """Requests of one agency using the database at once, per worker; unset: half the CPU cores
-    shared among the workers (at least 1, at most a third of the worker's pool), so one agency
-    can keep at most half the machine busy."""
+    shared among the workers, at most a third of the worker's pool, and at least 2 (with 1 a
+    dashboard's few parallel requests queue behind each other whenever the host is busy)."""
     agency_requests_per_second: float = 20.0
     """Requests one agency may start per second in one worker (a token bucket, refused with
     RATE_LIMITED before the body is even decoded); about 70 operators polling every 3 s across
@@ -160,7 +160,7 @@ class Settings(DatabaseSettings):
         if self.agency_concurrency is not None:
             return self.agency_concurrency
         half_the_cores = (os.cpu_count() or 2) // (2 * self.web_concurrency)
-        return max(1, min(half_the_cores, sum(self.pool_limits) // 3))
+        return max(2, min(half_the_cores, sum(self.pool_limits) // 3))
 
     @property
     def pool_limits(self) -> tuple[int, int]:
