@@ -1,5 +1,6 @@
-"""The app under a real uvicorn server in the test's own event loop, for what only a socket
-shows: headers arriving slowly, clients hanging up, bodies dribbling in."""
+"""The app under a real uvicorn server in the test's own event loop, configured as `app.py`
+ships it, for what only a socket shows: headers arriving slowly, clients hanging up, bodies
+dribbling in, websockets."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from app import create_app
 from core.settings import Settings
 from tests.ops_support import free_port
 from web.http_protocol import BoundedHttpProtocol, HttpLimits
+from web.live import WEBSOCKET_SERVER_OPTIONS
+from web.state import AppState
 
 
 @dataclass(frozen=True)
 class LiveServer:
     host: str
     port: int
+    state: AppState
+    """The running app's state (engines, change listener), built by its lifespan."""
 
     @property
     def url(self) -> str:
@@ -34,13 +39,15 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
     limits = HttpLimits.from_settings(settings)
     BoundedHttpProtocol.configure(limits)
     port = free_port()
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host="127.0.0.1",
         port=port,
         log_config=None,
         access_log=False,
         **limits.server_options(),
+        **WEBSOCKET_SERVER_OPTIONS,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -50,10 +57,10 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
                 if serving.done():
                     serving.result()
                 await asyncio.sleep(0.02)
-        yield LiveServer("127.0.0.1", port)
+        yield LiveServer("127.0.0.1", port, app.state.app)
     finally:
         server.should_exit = True
-        await serving
+        await asyncio.wait_for(serving, 15)
         BoundedHttpProtocol.configure(HttpLimits())
 
 

@@ -11,20 +11,17 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from app import create_app
 from core.settings import Settings
-from web.live import WEBSOCKET_SERVER_OPTIONS
+from tests.live_server import live_server
 from web.state import AppState
 
 GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
@@ -42,38 +39,14 @@ subscription($status: BatchStatus) {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.asynccontextmanager
 async def running_server(settings: Settings) -> AsyncIterator[tuple[str, AppState]]:
-    """The app on a real socket: yields its websocket URL and its state."""
-    port = _free_port()
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="on",
-        **WEBSOCKET_SERVER_OPTIONS,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        state: AppState = app.state.app
-        assert state.listener is not None
-        await asyncio.wait_for(state.listener.connected.wait(), 10)
-        yield f"ws://127.0.0.1:{port}/graphql", state
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
+    """The app on a real socket, its change listener connected: yields its websocket URL and
+    its state."""
+    async with live_server(settings) as live:
+        assert live.state.listener is not None
+        await asyncio.wait_for(live.state.listener.connected.wait(), 10)
+        yield f"ws://{live.host}:{live.port}/graphql", live.state
 
 
 class GraphQLWs:
