@@ -26,6 +26,9 @@ class Context:
     writer: AgencyWriter | None = None
     """Transactions on the primary for mutations; None where nothing may be written."""
     live: LiveSession | None = None
+    limits_checked: bool = False
+    """The endpoint already found the request within every limit and valid before signing in
+    (`LimitChecks.refuses`), so the extension does not check the same request again."""
     """Set on websocket connections, where subscriptions run."""
     loaders: Loaders = field(init=False)
 

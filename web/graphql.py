@@ -156,7 +156,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 fair_share.remember(principal.user_id, principal.agency_id)
                 record.signed_in = True
                 request.state.graphql_context = state.context_for(
-                    db, principal, record.request_id, timeout_ms
+                    db, principal, record.request_id, timeout_ms, limits_checked=True
                 )
                 return await self._run(request, record)
             finally:

@@ -73,6 +73,7 @@ class AppState:
         request_id: str,
         statement_timeout_ms: int,
         live: LiveSession | None = None,
+        limits_checked: bool = False,
     ) -> Context:
         """What the resolvers of one operation of `principal` get: its database scope, cursors
         signed for its agency, its rows-read budget, and writes on the primary."""
@@ -90,6 +91,7 @@ class AppState:
                 statement_timeout_ms=statement_timeout_ms,
             ),
             live=live,
+            limits_checked=limits_checked,
         )
 
     def cursor_key_for(self, agency_id: uuid.UUID) -> bytes:

@@ -166,7 +166,10 @@ class QueryLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         assert document is not None
-        context.pre_execution_errors = self.checks.pre_execution_errors(
-            context.schema._schema, document, context.variables, context.operation_name
-        )
+        if getattr(context.context, "limits_checked", False):
+            context.pre_execution_errors = []
+        else:
+            context.pre_execution_errors = self.checks.pre_execution_errors(
+                context.schema._schema, document, context.variables, context.operation_name
+            )
         yield
