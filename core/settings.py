@@ -67,6 +67,13 @@ class Settings(DatabaseSettings):
     two workers."""
     agency_burst: int = 40
     """Requests above that rate an agency may send at once after a quiet spell."""
+    agency_rows_read_per_second: int | None = None
+    """Rows one agency's GraphQL requests may make PostgreSQL read a second, on average, in one
+    worker (counted as for MAX_ROWS_READ, charged when each request ends); past it the agency is
+    RATE_LIMITED until its debt is paid, with at most MAX_ROWS_READ saved up. Unset: 100,000 per
+    CPU core shared among the workers: a search of 200,000 contacts costs PostgreSQL about a
+    quarter of a second of one core, so an agency scanning back to back gets about a tenth of
+    the cores' time."""
     agency_queue: int = 8
     """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
     agency_queue_wait_seconds: float = 1.0
@@ -122,6 +129,7 @@ class Settings(DatabaseSettings):
             "db_statement_timeout_ms",
             "db_max_connections",
             "agency_concurrency",
+            "agency_rows_read_per_second",
             "max_body_bytes",
             "max_rows_read",
             "http_max_header_bytes",
@@ -161,6 +169,14 @@ class Settings(DatabaseSettings):
             return self.agency_concurrency
         half_the_cores = (os.cpu_count() or 2) // (2 * self.web_concurrency)
         return max(2, min(half_the_cores, sum(self.pool_limits) // 3))
+
+    @property
+    def agency_rows_per_second(self) -> int:
+        """Rows read a second one agency is allowed per worker (see
+        `agency_rows_read_per_second`)."""
+        if self.agency_rows_read_per_second is not None:
+            return self.agency_rows_read_per_second
+        return 100_000 * (os.cpu_count() or 2) // self.web_concurrency
 
     @property
     def pool_limits(self) -> tuple[int, int]:

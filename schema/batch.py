@@ -14,6 +14,7 @@ from sqlalchemy import Row
 from core.arguments import search_term
 from core.pagination import CONTACT_LIMITS, EVENT_LIMITS
 from db import contacts as contact_queries
+from db.large_reads import LARGE_READ_ROWS, wait_for_large_read_turn
 from schema.batch_event import BatchEvent, batch_events
 from schema.connection import Connection, connection
 from schema.context import Info
@@ -114,9 +115,11 @@ class Batch:
             CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
         scans = term is not None or filter is not None or len(sort or ()) > 1
-        context.rows_read.charge(
-            list_rows_read(self.total_contacts, window, scans), "this contacts list"
-        )
+        rows_read = list_rows_read(self.total_contacts, window, scans)
+        context.rows_read.charge(rows_read, "this contacts list")
+        if rows_read >= LARGE_READ_ROWS:
+            async with context.db.session() as session:
+                await wait_for_large_read_turn(session, context.agency_id)
         agency_id, batch_id = context.agency_id, self.batch_id
         fetch = partial(
             contact_queries.list_contacts,
