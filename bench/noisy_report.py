@@ -107,6 +107,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"the API's processes {report['api_cpu']:.0f} s (of {cores * options['seconds']:.0f} "
         f"core-seconds on {cores} cores)"
         + (". A's deep-query clients waited 1 s after each 429." if options["polite"] else "."),
+        "",
+        f"CPU (core-seconds) while B was alone: {report['cpu_alone']}; during the attack: "
+        f"{report['cpu_attack']}.",
     ]
     lines += [
         "",
