@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.large_reads import LOCK_NAMESPACE
 from tests.factories import Factory
+from tests.rest_support import details_url, rest_get
 from tests.tenant import Tenant
 
+REST_SEARCH = {"search": "a"}
 SEARCH = 'query Search($id: ID!) { batch(id: $id) { contacts(search: "a") { totalCount } } }'
 
 
@@ -33,7 +35,7 @@ async def test_a_large_read_waits_for_its_agencys_turn_and_no_other_agency_does(
     other_tenant: Tenant,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("schema.batch.LARGE_READ_ROWS", 2)
+    monkeypatch.setattr("schema.limits.rows_read.LARGE_READ_ROWS", 2)
     batch = await searchable_batch(factory, tenant)
     other_batch = await searchable_batch(factory, other_tenant)
 
@@ -72,3 +74,27 @@ async def test_a_small_read_never_waits_for_a_turn(
         await another_worker.rollback()
 
     assert answer.json() == {"data": {"batch": {"contacts": {"totalCount": 1}}}}
+
+
+async def test_a_large_rest_page_waits_for_its_agencys_turn_too(
+    engine: AsyncEngine, factory: Factory, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("schema.limits.rows_read.LARGE_READ_ROWS", 2)
+    batch = await searchable_batch(factory, tenant)
+
+    async with engine.connect() as another_worker:
+        await another_worker.begin()
+        await another_worker.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:agency))"),
+            {"namespace": LOCK_NAMESPACE, "agency": str(tenant.agency_id)},
+        )
+        waiting = asyncio.create_task(rest_get(tenant, details_url(batch), **REST_SEARCH))
+        await asyncio.sleep(0.5)
+        waited = not waiting.done()
+        await another_worker.rollback()
+    async with asyncio.timeout(5):
+        answer = await waiting
+
+    assert waited, "the REST page waited for the agency's turn"
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["total"] == 1
