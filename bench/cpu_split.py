@@ -12,7 +12,8 @@ import psutil  # type: ignore[import-untyped]
 
 
 def _tree_cpu_seconds(pid: int) -> float:
-    """User and system CPU a process and its descendants have used so far."""
+    """User and system CPU a process and its descendants have used so far, those that have
+    ended included (a PostgreSQL backend ends with its connection)."""
     try:
         parent = psutil.Process(pid)
         family = [parent, *parent.children(recursive=True)]
@@ -24,7 +25,7 @@ def _tree_cpu_seconds(pid: int) -> float:
             times = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
