@@ -20,7 +20,12 @@ from db.engine import create_engine
 from migrations import alembic_config
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory
-from tests.ops_support import TEST_REQUEST_RATE, TEST_ROWS_READ_RATE
+from tests.ops_support import (
+    TEST_REQUEST_RATE,
+    TEST_ROWS_READ_RATE,
+    PrivateServer,
+    private_server,
+)
 from tests.tenant import JWT_SECRET, Tenant
 from web.state import AppState
 
@@ -124,3 +129,11 @@ async def batch_id(tenant: Tenant, factory: Factory) -> uuid.UUID:
     batch_id = await factory.batch(tenant.agency_id, name="Healthy")
     await factory.contacts(batch_id, tenant.agency_id, [{}, {}, {}])
     return batch_id
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PrivateServer]:
+    """A PostgreSQL server of the test module's own, with committed data: for tests that run
+    the app on real sockets or several connections, or stop and restart the server."""
+    with private_server() as server:
+        yield server

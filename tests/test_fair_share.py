@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.errors import RateLimited
 from db.engine import async_database_url
 from tests.factories import Factory
-from tests.ops_support import PrivateServer, private_server, running_app
+from tests.ops_support import PrivateServer, running_app
 from web.fair_share import FairShare
 
 CALL_LOGS = "query Heavy($id: ID!) { batch(id: $id) { contacts { nodes { callLogs { id } } } } }"
@@ -73,12 +72,6 @@ async def test_a_user_is_admitted_on_its_agencys_lane_once_known() -> None:
 
     assert before != share.lane_for(user)
     assert share.lane_for(user) == share.lane_for_agency(agency)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PrivateServer]:
-    with private_server() as server:
-        yield server
 
 
 async def _other_agency(url: str) -> tuple[uuid.UUID, uuid.UUID]:
