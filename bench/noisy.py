@@ -134,10 +134,9 @@ async def run(
         rss_start = sum(rss_mb(server))
         load_start = os.getloadavg()[0]
         cpu = CpuMeter(server.pid, postmaster_pid(database_dir))
-        print(f"B alone for {arguments.baseline:.0f} s …", flush=True)
-        alone = await phase(
-            arguments, port, tokens, batches, arguments.baseline, False, pool, server
-        )
+        half = arguments.baseline / 2
+        print(f"B alone for {half:.0f} s …", flush=True)
+        before = await phase(arguments, port, tokens, batches, half, False, pool, server)
         cpu_alone = cpu.split()
         print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
         cpu.start()
@@ -152,6 +151,9 @@ async def run(
         async with pool.acquire() as connection:
             rows = await connection.fetch(CONNECTIONS_BY_STATE)
         after.add({row["state"]: row["n"] for row in rows}, sum(rss_mb(server)))
+        print(f"B alone again for {half:.0f} s …", flush=True)
+        again = await phase(arguments, port, tokens, batches, half, False, pool, server)
+        alone = (before[0].merged(again[0]), before[1], before[2])
         return {
             "command": arguments.command_line,
             "machine": machine(),
@@ -168,6 +170,8 @@ async def run(
             "cpu_alone": cpu_alone.describe(arguments.baseline, cores),
             "cpu_attack": cpu_attack.describe(arguments.seconds, cores),
             "alone": alone,
+            "alone_before": before[0],
+            "alone_after": again[0],
             "attacked": attacked,
             "after": after,
         }
@@ -184,7 +188,12 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench noisy", description=__doc__)
     parser.add_argument("--scale", choices=sorted(NOISY_SCALES), default="full")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the attack")
-    parser.add_argument("--baseline", type=float, default=20.0, help="length of B alone")
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        default=20.0,
+        help="length of B alone, half before the attack and half after it",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--b-clients", type=int, default=4)
     parser.add_argument(
