@@ -59,8 +59,10 @@ class Settings(DatabaseSettings):
     200,000): about a second of database work."""
     agency_concurrency: int | None = None
     """Requests of one agency using the database at once, per worker; unset: half the CPU cores
-    shared among the workers, at most a third of the worker's pool, and at least 2 (with 1 a
-    dashboard's few parallel requests queue behind each other whenever the host is busy)."""
+    shared among the workers, at most a third of the worker's pool, and at least 3 (with fewer a
+    dashboard's few parallel requests queue behind each other whenever the host is busy; what
+    one agency's requests may cost is bounded by the rows-read budget and the large-read turn,
+    not by this)."""
     agency_requests_per_second: float = 20.0
     """Requests one agency may start per second in one worker (a token bucket, refused with
     RATE_LIMITED before the body is even decoded); about 70 operators polling every 3 s across
@@ -76,8 +78,10 @@ class Settings(DatabaseSettings):
     the cores' time."""
     agency_queue: int = 8
     """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
-    agency_queue_wait_seconds: float = 1.0
-    """How long a request waits for its agency's slot before it is RATE_LIMITED (429)."""
+    agency_queue_wait_seconds: float = 2.0
+    """How long a request waits for its agency's slot before it is RATE_LIMITED (429): long
+    enough that a busy host slows an agency's dashboard down rather than refusing it, well
+    inside the request's deadline."""
 
     http_max_header_bytes: int = 16 * 1024
     """Request line and headers together; larger ones answer 431 without being buffered."""
@@ -168,7 +172,8 @@ class Settings(DatabaseSettings):
         if self.agency_concurrency is not None:
             return self.agency_concurrency
         half_the_cores = (os.cpu_count() or 2) // (2 * self.web_concurrency)
-        return max(2, min(half_the_cores, sum(self.pool_limits) // 3))
+        pool = sum(self.pool_limits)
+        return max(min(3, pool), min(half_the_cores, pool // 3))
 
     @property
     def agency_rows_per_second(self) -> int:
