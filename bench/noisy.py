@@ -167,7 +167,7 @@ async def run(
             "load": (load_start, load_end),
             "client_cpu": cpu_attack.client,
             "api_cpu": cpu_attack.api,
-            "cpu_alone": cpu_alone.describe(arguments.baseline, cores),
+            "cpu_alone": cpu_alone.describe(half, cores),
             "cpu_attack": cpu_attack.describe(arguments.seconds, cores),
             "alone": alone,
             "alone_before": before[0],

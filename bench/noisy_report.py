@@ -117,7 +117,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"core-seconds on {cores} cores)"
         + (". A's deep-query clients waited 1 s after each 429." if options["polite"] else "."),
         "",
-        f"CPU (core-seconds) while B was alone: {report['cpu_alone']}; during the attack: "
+        f"CPU (core-seconds) while B was alone before the attack: {report['cpu_alone']}; during "
+        "the attack: "
         f"{report['cpu_attack']}.",
     ]
     lines += [
