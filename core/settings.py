@@ -76,6 +76,9 @@ class Settings(DatabaseSettings):
     CPU core shared among the workers: a search of 200,000 contacts costs PostgreSQL about a
     quarter of a second of one core, so an agency scanning back to back gets about a tenth of
     the cores' time."""
+    agency_large_read_rows: int = 10_000
+    """A list that makes PostgreSQL read at least this many rows (counted as for MAX_ROWS_READ)
+    first takes its agency's turn: one such read per agency at a time, across all workers."""
     agency_queue: int = 8
     """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
     agency_queue_wait_seconds: float = 2.0
@@ -134,6 +137,7 @@ class Settings(DatabaseSettings):
             "db_max_connections",
             "agency_concurrency",
             "agency_rows_read_per_second",
+            "agency_large_read_rows",
             "max_body_bytes",
             "max_rows_read",
             "http_max_header_bytes",

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Integer, String
 
 LARGE_READ_ROWS = 10_000
-"""A list that makes PostgreSQL read at least this many rows waits for its agency's turn."""
+"""A list that makes PostgreSQL read at least this many rows waits for its agency's turn (the
+default of the setting `AGENCY_LARGE_READ_ROWS`)."""
 
 LOCK_NAMESPACE = 0x43425252
 """The advisory lock's first key (b"CBRR"): keeps these locks apart from any other use."""

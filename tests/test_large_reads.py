@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +14,7 @@ from db.large_reads import LOCK_NAMESPACE
 from tests.factories import Factory
 from tests.rest_support import details_url, rest_get
 from tests.tenant import Tenant
+from web.state import AppState
 
 REST_SEARCH = {"search": "a"}
 SEARCH = 'query Search($id: ID!) { batch(id: $id) { contacts(search: "a") { totalCount } } }'
@@ -33,9 +33,9 @@ async def test_a_large_read_waits_for_its_agencys_turn_and_no_other_agency_does(
     factory: Factory,
     tenant: Tenant,
     other_tenant: Tenant,
-    monkeypatch: pytest.MonkeyPatch,
+    app_state: AppState,
 ) -> None:
-    monkeypatch.setattr("schema.limits.rows_read.LARGE_READ_ROWS", 2)
+    app_state.settings = app_state.settings.model_copy(update={"agency_large_read_rows": 2})
     batch = await searchable_batch(factory, tenant)
     other_batch = await searchable_batch(factory, other_tenant)
 
@@ -77,9 +77,9 @@ async def test_a_small_read_never_waits_for_a_turn(
 
 
 async def test_a_large_rest_page_waits_for_its_agencys_turn_too(
-    engine: AsyncEngine, factory: Factory, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, factory: Factory, tenant: Tenant, app_state: AppState
 ) -> None:
-    monkeypatch.setattr("schema.limits.rows_read.LARGE_READ_ROWS", 2)
+    app_state.settings = app_state.settings.model_copy(update={"agency_large_read_rows": 2})
     batch = await searchable_batch(factory, tenant)
 
     async with engine.connect() as another_worker:

@@ -85,7 +85,7 @@ class AppState:
             agency_id=principal.agency_id,
             request_id=request_id,
             cursors=CursorCodec(self.cursor_key_for(principal.agency_id)),
-            rows_read=RowsRead(self.settings.max_rows_read),
+            rows_read=self.rows_read(),
             writer=AgencyWriter(
                 self.sessions,
                 agency_id=principal.agency_id,
@@ -95,6 +95,10 @@ class AppState:
             live=live,
             limits_checked=limits_checked,
         )
+
+    def rows_read(self) -> RowsRead:
+        """A request's rows-read account: its maximum and what counts as a large read."""
+        return RowsRead(self.settings.max_rows_read, self.settings.agency_large_read_rows)
 
     def cursor_key_for(self, agency_id: uuid.UUID) -> bytes:
         """The key an agency's cursors are signed with: a cursor made for one agency does not

@@ -28,8 +28,10 @@ class RowsReadExceeded(DomainError):
 
 
 class RowsRead:
-    def __init__(self, maximum: int) -> None:
+    def __init__(self, maximum: int, large_read: int = LARGE_READ_ROWS) -> None:
         self.maximum = maximum
+        self.large_read = large_read
+        """A list reading at least this many rows waits for its agency's turn (`admit_read`)."""
         self.charged = 0
 
     def charge(self, rows: int, what: str) -> None:
@@ -65,5 +67,5 @@ async def admit_read(
     request's maximum) and, when that is a large read, wait for the agency's turn
     (`db/large_reads.py`)."""
     rows_read.charge(rows, what)
-    if rows >= LARGE_READ_ROWS:
+    if rows >= rows_read.large_read:
         await wait_for_large_read_turn(session, agency_id)

@@ -106,7 +106,7 @@ async def _within_share(
             user_id=principal.user_id,
             statement_timeout_ms=state.settings.request_statement_timeout_ms,
         )
-        call = RestCall(request, principal, db, request_id, RowsRead(state.settings.max_rows_read))
+        call = RestCall(request, principal, db, request_id, state.rows_read())
         try:
             return await handler(call)
         finally:
