@@ -52,9 +52,9 @@ def _summary(report: dict[str, Any]) -> list[str]:
         counted = trips.get(name, {})
         lines.append(
             f"| {name} | {' · '.join(_number(c, 'p50', '.1f') for c in p50)} | "
-            f"{_number(floor_ratio, None, '.1f')}x | "
+            f"{_number(floor_ratio, None, '.1f')} | "
             f"{' · '.join(_number(c, 'rps', ',.0f') for c in rps)} | "
-            f"{_number(peer_ratio, None, '.2f')}x | "
+            f"{_number(peer_ratio, None, '.2f')} | "
             f"{_number(counted.get(API), None, '.1f')} · {_number(counted.get(PEER), None, '.1f')} |"
         )
     return lines
@@ -63,7 +63,7 @@ def _summary(report: dict[str, Any]) -> list[str]:
 def _number(value: Any, key: str | None, spec: str) -> str:
     if value is None:
         return "-"
-    return format(value[key] if key else value, spec)
+    return format(value[key] if key else value, spec) + ("" if key else "x")
 
 
 def _load(report: dict[str, Any], at: int) -> str:
@@ -85,7 +85,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Machine: {machine()}; PostgreSQL {report['postgres']} "
         f"(pg_trgm {'installed' if report['pg_trgm'] else 'not available'}), "
         f"API `--workers {report['workers']}`, {peer}; each cell {report.get('repetitions', 1)}"
-        f" x {report['seconds']:.0f} s, the systems in reversed order every other time, pooled.",
+        f" x {report['seconds']:g} s, the systems in reversed order every other time, pooled.",
         f"- Load average (1, 5, 15 min) at the start {_load(report, 0)}, at the end "
         f"{_load(report, 1)} (2 cores: other sessions' work shows here).",
         f"- Server RSS (MB; supervisor first, then each worker): before the cells "

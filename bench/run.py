@@ -66,6 +66,7 @@ ONE_AGENCY_UNLIMITED = {
     "AGENCY_REQUESTS_PER_SECOND": "1000000",
     "AGENCY_BURST": "1000000",
     "AGENCY_QUEUE": "64",
+    "AGENCY_QUEUE_WAIT_SECONDS": "30",
 }
 
 CLIENTS = (1, 32)
@@ -126,17 +127,24 @@ async def run(
     settings = {**ONE_AGENCY_UNLIMITED, "AGENCY_CONCURRENCY": str(pool_size(workers))}
     port = free_port()
     server = start_server(url, secret, port, workers, settings)
-    # Idle floor connections close after 2 s, so the three systems' pools fit the server's
-    # max_connections together (the API keeps its pools; PostGraphile's also close when idle).
+    # 16 connections for 32 clients (two cores do not run more statements at once) that close
+    # after 2 s idle, so the three systems' pools fit PostgreSQL's max_connections together
+    # (the API keeps its pools; PostGraphile's also close when idle).
     pool = await asyncpg.create_pool(
-        plain_url(url), min_size=4, max_size=32, max_inactive_connection_lifetime=2.0
+        plain_url(url), min_size=4, max_size=16, max_inactive_connection_lifetime=2.0
     )
     load_before = os.getloadavg()
     cells = 4 * len(CLIENTS) * 3 * repetitions
     bound = cells * (seconds + 3) + soak_seconds + 600
     try:
         async with running_peer(
-            plain_url(url), free_port(), workers, pool_size(workers), bound, with_peer
+            # node:cluster hands connections out round-robin: 16 each of 32 clients with 2 processes
+            plain_url(url),
+            free_port(),
+            workers,
+            max(4, 32 // workers),
+            bound,
+            with_peer,
         ) as peer_port:
             await wait_ready(port)
             await walk_to_depth(port, token, targets)
