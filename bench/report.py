@@ -52,9 +52,9 @@ def _summary(report: dict[str, Any]) -> list[str]:
         counted = trips.get(name, {})
         lines.append(
             f"| {name} | {' · '.join(_number(c, 'p50', '.1f') for c in p50)} | "
-            f"{_number(floor_ratio, None, '.1f')} | "
+            f"{_ratio(floor_ratio, '.1f')} | "
             f"{' · '.join(_number(c, 'rps', ',.0f') for c in rps)} | "
-            f"{_number(peer_ratio, None, '.2f')} | "
+            f"{_ratio(peer_ratio, '.2f')} | "
             f"{_number(counted.get(API), None, '.1f')} · {_number(counted.get(PEER), None, '.1f')} |"
         )
     return lines
@@ -63,7 +63,11 @@ def _summary(report: dict[str, Any]) -> list[str]:
 def _number(value: Any, key: str | None, spec: str) -> str:
     if value is None:
         return "-"
-    return format(value[key] if key else value, spec) + ("" if key else "x")
+    return format(value[key] if key else value, spec)
+
+
+def _ratio(value: float | None, spec: str) -> str:
+    return "-" if value is None else f"{value:{spec}}x"
 
 
 def _load(report: dict[str, Any], at: int) -> str:

@@ -14,6 +14,8 @@ import pytest
 
 from bench import peer_server, queries
 from bench.answers import AnswersDiffer, api_answer, check_same, peer_answer
+from bench.data import SCALES
+from bench.report import markdown
 from bench.round_trips import ClientMessages, counting_proxy
 from bench.targets import API, FLOOR, PEER, verdicts
 
@@ -167,3 +169,18 @@ def test_without_the_peer_its_targets_are_not_measured() -> None:
 def test_without_node_the_peer_is_skipped_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda _: None)
     assert peer_server.install() == "node or npm is not on PATH"
+
+
+def test_the_summary_gives_ratios_and_round_trips_per_question() -> None:
+    report = _report(True, [10.0, 100.0])
+    report["results"].append(_row("Q1 batches", PEER, 1, 1.2, 0))
+    for row in report["results"]:
+        row.update(p99=row["p50"], requests=1, errors=0)
+    report.update(
+        scale=SCALES["S"], batch_size=1, postgres="16", pg_trgm=True, workers=2, seconds=5,
+        memory_before=[1.0], peer=True,
+        round_trips={"Q1 batches": {API: 6.0, PEER: 1.0}},
+        soak={"memory": [10.0, 100.0], "seconds": 30, "requests": 1, "errors": 0, "p50": 1, "p99": 1},
+    )  # fmt: skip
+    line = next(row for row in markdown(report).splitlines() if row.startswith("| Q1 batches |"))
+    assert line == "| Q1 batches | 1.5 · 1.2 · 1.0 | 1.5x | 500 · 500 · - | 1.00x | 6.0 · 1.0 |"
