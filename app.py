@@ -27,6 +27,7 @@ from demo.load import DemoUserView
 from demo.plan import DemoSummary
 from schema import build_schema
 from schema.live_session import LiveBounds
+from web.connection_hold import HoldConnectionAfterRateLimit
 from web.console import (
     choose_log_format,
     demo_data_message,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, graphiql_demo_token: str | None = None) -> St
         ],
         middleware=[
             Middleware(ObservabilityMiddleware, observability=observability),
+            Middleware(HoldConnectionAfterRateLimit),
             *cross_origin_middleware(settings),
         ],
         lifespan=lifespan,

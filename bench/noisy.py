@@ -19,12 +19,13 @@ import os
 import secrets
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
-import psutil  # type: ignore[import-untyped]
 
+from bench.cpu_split import CpuMeter, postmaster_pid
 from bench.noisy_load import (
     A_QUERIES,
     Traffic,
@@ -37,26 +38,13 @@ from bench.noisy_load import (
 from bench.noisy_report import Samples, markdown, target_met
 from bench.noisy_setup import NOISY_SCALES, find_agencies, start_server_with_defaults
 from bench.report import RESULTS, machine
-from bench.run import server_url_from_environment
+from bench.run import EMBEDDED_DATA, server_url_from_environment
 from bench.server import free_port, plain_url, prepare_database, rss_mb, wait_ready
 
 CONNECTIONS_BY_STATE = """
 SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity
 WHERE application_name = 'callbatch-graphql' GROUP BY 1
 """
-
-
-def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
-    """User and system CPU the API's processes (supervisor and workers) have used so far."""
-    parent = psutil.Process(server.pid)
-    total = 0.0
-    for process in [parent, *parent.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 async def sample(
@@ -122,7 +110,9 @@ async def phase(
     return b_seen, a_seen, samples
 
 
-async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
+async def run(
+    arguments: argparse.Namespace, server_url: str, database_dir: Path | None
+) -> dict[str, Any]:
     scale = NOISY_SCALES[arguments.scale]
     url = await prepare_database(server_url, scale)
     a, b = await find_agencies(url)
@@ -143,23 +133,27 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
         await phase(arguments, port, tokens, batches, 3.0, False, pool, server)  # warm-up
         rss_start = sum(rss_mb(server))
         load_start = os.getloadavg()[0]
-        print(f"B alone for {arguments.baseline:.0f} s …", flush=True)
-        alone = await phase(
-            arguments, port, tokens, batches, arguments.baseline, False, pool, server
-        )
+        cpu = CpuMeter(server.pid, postmaster_pid(database_dir))
+        half = arguments.baseline / 2
+        print(f"B alone for {half:.0f} s …", flush=True)
+        before = await phase(arguments, port, tokens, batches, half, False, pool, server)
+        cpu_alone = cpu.split()
         print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
-        client_cpu, api_cpu = time.process_time(), server_cpu_seconds(server)
+        cpu.start()
         attacked = await phase(
             arguments, port, tokens, batches, arguments.seconds, True, pool, server
         )
+        cpu_attack = cpu.split()
         load_end = os.getloadavg()[0]
-        client_cpu = time.process_time() - client_cpu
-        api_cpu = server_cpu_seconds(server) - api_cpu
+        cores = os.cpu_count() or 1
         after = Samples()
         await asyncio.sleep(2.0)
         async with pool.acquire() as connection:
             rows = await connection.fetch(CONNECTIONS_BY_STATE)
         after.add({row["state"]: row["n"] for row in rows}, sum(rss_mb(server)))
+        print(f"B alone again for {half:.0f} s …", flush=True)
+        again = await phase(arguments, port, tokens, batches, half, False, pool, server)
+        alone = (before[0].merged(again[0]), before[1], before[2])
         return {
             "command": arguments.command_line,
             "machine": machine(),
@@ -171,9 +165,13 @@ async def run(arguments: argparse.Namespace, server_url: str) -> dict[str, Any]:
             "arguments": vars(arguments),
             "rss_start": rss_start,
             "load": (load_start, load_end),
-            "client_cpu": client_cpu,
-            "api_cpu": api_cpu,
+            "client_cpu": cpu_attack.client,
+            "api_cpu": cpu_attack.api,
+            "cpu_alone": cpu_alone.describe(half, cores),
+            "cpu_attack": cpu_attack.describe(arguments.seconds, cores),
             "alone": alone,
+            "alone_before": before[0],
+            "alone_after": again[0],
             "attacked": attacked,
             "after": after,
         }
@@ -190,7 +188,12 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench noisy", description=__doc__)
     parser.add_argument("--scale", choices=sorted(NOISY_SCALES), default="full")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the attack")
-    parser.add_argument("--baseline", type=float, default=20.0, help="length of B alone")
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        default=20.0,
+        help="length of B alone, half before the attack and half after it",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--b-clients", type=int, default=4)
     parser.add_argument(
@@ -219,7 +222,8 @@ def main(argv: list[str]) -> int:
     arguments.command_line = "python -m bench noisy " + " ".join(argv)
     server_url, embedded = server_url_from_environment()
     try:
-        report = asyncio.run(run(arguments, server_url))
+        database_dir = EMBEDDED_DATA if embedded is not None else None
+        report = asyncio.run(run(arguments, server_url, database_dir))
     finally:
         if embedded is not None:
             embedded.cleanup()

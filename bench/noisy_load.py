@@ -72,6 +72,14 @@ class Traffic:
         if example and key not in self.examples:
             self.examples[key] = example[:240].decode(errors="replace")
 
+    def merged(self, other: Traffic) -> Traffic:
+        """Both phases' requests as one."""
+        return Traffic(
+            self.latencies + other.latencies,
+            self.outcomes + other.outcomes,
+            {**other.examples, **self.examples},
+        )
+
     @property
     def errors(self) -> int:
         return sum(n for key, n in self.outcomes.items() if not key.endswith("HTTP 200 ok"))

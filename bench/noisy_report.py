@@ -77,12 +77,21 @@ def markdown(report: dict[str, Any]) -> str:
         f"300 KiB sent, then a byte a second). B: {options['b_clients']} clients, one request "
         f"each every {options['b_interval']:g} s, the batch list with counts and a batch page "
         f"(50 contacts with call logs) in turn ({report['b_batches']} batches). B alone "
-        f"{options['baseline']:.0f} s, then under attack {options['seconds']:.0f} s.",
+        f"{options['baseline'] / 2:.0f} s, then under attack {options['seconds']:.0f} s, then "
+        f"alone again {options['baseline'] / 2:.0f} s (2 s after the attack): its p95 alone is "
+        "that of both quiet phases together, so a load that other programs put on the machine "
+        "before or after the attack weighs on both sides of the ratio.",
         "",
         "| agency B | requests | errors | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, seen in (("alone", alone_b), ("under attack", b)):
+    phases = (
+        ("alone, before the attack", report["alone_before"]),
+        ("alone, after the attack", report["alone_after"]),
+        ("alone (both)", alone_b),
+        ("under attack", b),
+    )
+    for name, seen in phases:
         lines.append(
             f"| {name} | {len(seen.latencies)} | {seen.errors} | {seen.p(0.5):.1f} | "
             f"{seen.p(0.95):.1f} | {seen.p(0.99):.1f} |"
@@ -107,6 +116,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"the API's processes {report['api_cpu']:.0f} s (of {cores * options['seconds']:.0f} "
         f"core-seconds on {cores} cores)"
         + (". A's deep-query clients waited 1 s after each 429." if options["polite"] else "."),
+        "",
+        f"CPU (core-seconds) while B was alone before the attack: {report['cpu_alone']}; during "
+        "the attack: "
+        f"{report['cpu_attack']}.",
     ]
     lines += [
         "",

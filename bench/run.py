@@ -209,15 +209,18 @@ async def run(
             server.kill()
 
 
+EMBEDDED_DATA = ROOT / "bench" / ".data" / "pg"
+"""The embedded PostgreSQL's data directory (when `BENCH_DATABASE_URL` is unset)."""
+
+
 def server_url_from_environment() -> tuple[str, Any]:
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
         return url, None
     import pgserver
 
-    data = ROOT / "bench" / ".data" / "pg"
-    data.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data, cleanup_mode="stop")
+    EMBEDDED_DATA.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(EMBEDDED_DATA, cleanup_mode="stop")
     return str(server.get_uri()), server
 
 

@@ -59,18 +59,29 @@ class Settings(DatabaseSettings):
     200,000): about a second of database work."""
     agency_concurrency: int | None = None
     """Requests of one agency using the database at once, per worker; unset: half the CPU cores
-    shared among the workers, at most a third of the worker's pool, and at least 2 (with 1 a
-    dashboard's few parallel requests queue behind each other whenever the host is busy)."""
+    shared among the workers, at most a third of the worker's pool, and at least 3 (with fewer a
+    dashboard's few parallel requests queue behind each other whenever the host is busy; what
+    one agency's requests may cost is bounded by the rows-read budget and the large-read turn,
+    not by this)."""
     agency_requests_per_second: float = 20.0
     """Requests one agency may start per second in one worker (a token bucket, refused with
     RATE_LIMITED before the body is even decoded); about 70 operators polling every 3 s across
     two workers."""
     agency_burst: int = 40
     """Requests above that rate an agency may send at once after a quiet spell."""
+    agency_rows_read_per_second: int | None = None
+    """Rows one agency's GraphQL requests may make PostgreSQL read a second, on average, in one
+    worker (counted as for MAX_ROWS_READ, charged when each request ends); past it the agency is
+    RATE_LIMITED until its debt is paid, with at most MAX_ROWS_READ saved up. Unset: 100,000 per
+    CPU core shared among the workers: a search of 200,000 contacts costs PostgreSQL about a
+    quarter of a second of one core, so an agency scanning back to back gets about a tenth of
+    the cores' time."""
     agency_queue: int = 8
     """Requests of one agency that may wait for a slot, per worker; more are RATE_LIMITED."""
-    agency_queue_wait_seconds: float = 1.0
-    """How long a request waits for its agency's slot before it is RATE_LIMITED (429)."""
+    agency_queue_wait_seconds: float = 2.0
+    """How long a request waits for its agency's slot before it is RATE_LIMITED (429): long
+    enough that a busy host slows an agency's dashboard down rather than refusing it, well
+    inside the request's deadline."""
 
     http_max_header_bytes: int = 16 * 1024
     """Request line and headers together; larger ones answer 431 without being buffered."""
@@ -122,6 +133,7 @@ class Settings(DatabaseSettings):
             "db_statement_timeout_ms",
             "db_max_connections",
             "agency_concurrency",
+            "agency_rows_read_per_second",
             "max_body_bytes",
             "max_rows_read",
             "http_max_header_bytes",
@@ -160,7 +172,16 @@ class Settings(DatabaseSettings):
         if self.agency_concurrency is not None:
             return self.agency_concurrency
         half_the_cores = (os.cpu_count() or 2) // (2 * self.web_concurrency)
-        return max(2, min(half_the_cores, sum(self.pool_limits) // 3))
+        pool = sum(self.pool_limits)
+        return max(min(3, pool), min(half_the_cores, pool // 3))
+
+    @property
+    def agency_rows_per_second(self) -> int:
+        """Rows read a second one agency is allowed per worker (see
+        `agency_rows_read_per_second`)."""
+        if self.agency_rows_read_per_second is not None:
+            return self.agency_rows_read_per_second
+        return 100_000 * (os.cpu_count() or 2) // self.web_concurrency
 
     @property
     def pool_limits(self) -> tuple[int, int]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import BatchEvent, CallBatch, User
+from db.models import BatchEvent, CallBatch
+from db.users import role_of
 
 RUNNING = frozenset({"pending", "scheduled", "processing"})
 ALL_STATUSES = frozenset({*RUNNING, "paused", "completed", "failed", "cancelled"})
@@ -72,9 +73,7 @@ class Transition:
 async def require_operator(session: AsyncSession, agency_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Raise `NotAnOperator` unless the user, in this agency, has the role `operator` (read in
     this transaction: a role changed a moment ago already counts)."""
-    query = select(User.role).where(User.id == user_id, User.agency_id == agency_id)
-    role = (await session.execute(query)).scalar()
-    if role != "operator":
+    if await role_of(session, user_id, agency_id) != "operator":
         raise NotAnOperator
 
 

@@ -29,3 +29,11 @@ async def get_user(
     security shows it only the row of the user in scope (`app.user_id`).
     """
     return (await session.execute(_SIGN_IN, {"user_id": user_id})).first()
+
+
+async def role_of(session: AsyncSession, user_id: uuid.UUID, agency_id: uuid.UUID) -> str | None:
+    """The user's role in this agency (`viewer` or `operator`), read in this transaction: a role
+    changed a moment ago already counts. None when the user is not of this agency."""
+    query = select(_USERS.c.role).where(_USERS.c.id == user_id, _USERS.c.agency_id == agency_id)
+    role: str | None = (await session.execute(query)).scalar()
+    return role

@@ -19,7 +19,7 @@ from schema.connection import Connection, connection
 from schema.context import Info
 from schema.inputs import ContactFilter, ContactSort, contact_sort
 from schema.limits.list_sizes import Paged, list_size
-from schema.limits.rows_read import list_rows_read
+from schema.limits.rows_read import admit_read, list_rows_read
 from schema.pagination import Paging, list_binding, list_slice
 from schema.types import BatchStatus, Contact, optional_id, page_contacts
 
@@ -114,9 +114,14 @@ class Batch:
             CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
         scans = term is not None or filter is not None or len(sort or ()) > 1
-        context.rows_read.charge(
-            list_rows_read(self.total_contacts, window, scans), "this contacts list"
-        )
+        async with context.db.session() as session:
+            await admit_read(
+                context.rows_read,
+                session,
+                context.agency_id,
+                list_rows_read(self.total_contacts, window, scans),
+                "this contacts list",
+            )
         agency_id, batch_id = context.agency_id, self.batch_id
         fetch = partial(
             contact_queries.list_contacts,

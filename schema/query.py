@@ -1,4 +1,4 @@
-"""The root `Query`: the caller's agency's batches, as a list or one by id."""
+"""The root `Query`: the caller's agency's batches, as a list or one by id, and the caller."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from schema.context import Info
 from schema.limits.list_sizes import Paged, list_size
 from schema.pagination import Paging, list_binding, list_slice
 from schema.types import BatchStatus
+from schema.viewer import Viewer, current_viewer
 
 BATCH_NOT_FOUND = "batch not found"
 
@@ -74,3 +75,7 @@ class Query:
         if row is None:
             raise NotFound(BATCH_NOT_FOUND)
         return Batch.from_row(row)
+
+    @strawberry.field(description="The caller: its user, agency and role.")
+    async def viewer(self, info: Info) -> Viewer:
+        return await current_viewer(info)

@@ -20,7 +20,12 @@ from db.engine import create_engine
 from migrations import alembic_config
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory
-from tests.ops_support import TEST_REQUEST_RATE
+from tests.ops_support import (
+    TEST_REQUEST_RATE,
+    TEST_ROWS_READ_RATE,
+    PrivateServer,
+    private_server,
+)
 from tests.tenant import JWT_SECRET, Tenant
 from web.state import AppState
 
@@ -43,10 +48,11 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         jwt_secret=SecretStr(JWT_SECRET),
-        # One test is one agency sending as fast as it can; the request rate is tested on its
-        # own (tests/test_fair_share.py).
+        # One test is one agency sending as fast as it can; the request rate and the rows-read
+        # budget are tested on their own (tests/test_fair_share.py).
         agency_requests_per_second=TEST_REQUEST_RATE,
         agency_burst=TEST_REQUEST_RATE,
+        agency_rows_read_per_second=TEST_ROWS_READ_RATE,
     )
 
 
@@ -123,3 +129,11 @@ async def batch_id(tenant: Tenant, factory: Factory) -> uuid.UUID:
     batch_id = await factory.batch(tenant.agency_id, name="Healthy")
     await factory.contacts(batch_id, tenant.agency_id, [{}, {}, {}])
     return batch_id
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PrivateServer]:
+    """A PostgreSQL server of the test module's own, with committed data: for tests that run
+    the app on real sockets or several connections, or stop and restart the server."""
+    with private_server() as server:
+        yield server

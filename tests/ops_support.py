@@ -34,6 +34,8 @@ from web.auth import issue_token
 
 TEST_REQUEST_RATE = 100_000
 """Request rate per agency in tests that are not about it: each test is one agency at full tilt."""
+TEST_ROWS_READ_RATE = 10**12
+"""Rows read a second per agency in tests that are not about it (a test's big batches are real)."""
 JWT_SECRET = "ops-test-secret-0123456789abcdef-0123456789"
 BATCHES_QUERY = "query Batches { batches { totalCount nodes { name totalContacts } } }"
 
@@ -69,6 +71,7 @@ class PrivateServer:
         values.setdefault("database_url", self.url)
         values.setdefault("agency_requests_per_second", TEST_REQUEST_RATE)
         values.setdefault("agency_burst", TEST_REQUEST_RATE)
+        values.setdefault("agency_rows_read_per_second", TEST_ROWS_READ_RATE)
         return Settings(jwt_secret=SecretStr(JWT_SECRET), **values)
 
     def token(self) -> str:

@@ -46,3 +46,13 @@ def test_target_needs_no_error_and_p95_within_three_times() -> None:
     assert target_met(report(_b([29.0] * 100)))
     assert not target_met(report(_b([31.0] * 100)))
     assert not target_met(report(_b([10.0] * 99, failures=1)))
+
+
+def test_b_alone_before_and_after_the_attack_count_as_one_baseline() -> None:
+    before, after = _b([10.0] * 50), _b([30.0] * 50, failures=1)
+
+    both = before.merged(after)
+
+    assert len(both.latencies) == 101
+    assert both.errors == 1
+    assert both.p(0.5) == 30.0 and both.p(0.25) == 10.0

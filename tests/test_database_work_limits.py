@@ -16,6 +16,7 @@ from schema.limits.bounds import QueryLimits
 from schema.limits.cost import estimated_cost
 from tests.factories import Factory
 from tests.read_api_support import statements_on
+from tests.rest_support import assert_error, details_url, rest_get
 from tests.security_support import error_of
 from tests.tenant import Tenant
 from web.state import AppState
@@ -120,3 +121,25 @@ async def test_an_offset_far_past_a_small_batch_reads_little_and_is_answered(
     data = await tenant.data(f'{{ batch(id: "{batch_id}") {{ {aliases} }} }}')
 
     assert all(data["batch"][f"a{i}"]["totalCount"] == 3 for i in range(5))
+
+
+async def test_a_rest_page_is_charged_the_rows_it_reads_and_refused_past_the_maximum(
+    app_state: AppState, tenant: Tenant, factory: Factory, connection: AsyncConnection
+) -> None:
+    app_state.settings = app_state.settings.model_copy(update={"max_rows_read": 300})
+    batch_id = await factory.batch(tenant.agency_id)
+    await factory.connection.execute(
+        text(
+            "INSERT INTO campaign_contacts (batch_id, agency_id, phone_number, first_name) "
+            "SELECT :batch, :agency, '+1555' || n, 'Ann' FROM generate_series(1, 301) n"
+        ),
+        {"batch": batch_id, "agency": tenant.agency_id},
+    )
+
+    with statements_on(connection) as log:
+        searched = await rest_get(tenant, details_url(batch_id), search="ann")
+    paged = await rest_get(tenant, details_url(batch_id), limit=5)
+
+    assert_error(searched, 400, "may read at most 300")
+    assert not [s for s in log.statements if "campaign_contacts" in s], "refused unrun"
+    assert paged.status_code == 200 and paged.json()["data"]["total"] == 301

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.errors import RateLimited
 from db.engine import async_database_url
 from tests.factories import Factory
-from tests.ops_support import PrivateServer, private_server, running_app
+from tests.ops_support import PrivateServer, running_app
 from web.fair_share import FairShare
 
 CALL_LOGS = "query Heavy($id: ID!) { batch(id: $id) { contacts { nodes { callLogs { id } } } } }"
@@ -73,12 +72,6 @@ async def test_a_user_is_admitted_on_its_agencys_lane_once_known() -> None:
 
     assert before != share.lane_for(user)
     assert share.lane_for(user) == share.lane_for_agency(agency)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PrivateServer]:
-    with private_server() as server:
-        yield server
 
 
 async def _other_agency(url: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -145,3 +138,46 @@ def test_an_agency_past_its_request_rate_is_refused_until_its_bucket_refills() -
     share.admit(theirs)
 
     assert refused.value.headers == {"Retry-After": "1"}
+
+
+def test_an_agency_in_rows_read_debt_is_refused_until_it_is_paid_off() -> None:
+    share = FairShare(slots=1, queue=0, wait_seconds=0.1, rows_per_second=1_000, rows_burst=500)
+    mine, theirs = share.lane_for(uuid.uuid4()), share.lane_for(uuid.uuid4())
+
+    share.admit(mine)
+    share.charge_rows(mine, 400)
+    share.admit(mine)
+    share.charge_rows(mine, 2_500)
+    with pytest.raises(RateLimited, match=r"read more rows than its share") as refused:
+        share.admit(mine)
+    share.admit(theirs)
+
+    assert refused.value.headers == {"Retry-After": "3"}, "2,400 rows of debt at 1,000 a second"
+
+
+async def test_an_agency_whose_searches_read_past_its_share_over_graphql_and_rest_is_refused(
+    server: PrivateServer,
+) -> None:
+    scanning_user, batch = await _other_agency(server.url)
+    settings = server.settings(max_rows_read=1, agency_rows_read_per_second=1)
+    search = {
+        "query": 'query Scan($id: ID!) { batch(id: $id) { contacts(search: "a") { totalCount } } }',
+        "variables": {"id": str(batch)},
+    }
+    scanning = {"Authorization": f"Bearer {server.token_for(scanning_user)}"}
+    calm = {"Authorization": f"Bearer {server.token()}"}
+    async with running_app(settings) as (_, client):
+        first = await client.post("/graphql", json=search, headers=scanning)
+        second = await client.get(
+            f"/api/call/batch-details/{batch}", params={"search": "a"}, headers=scanning
+        )
+        third = await client.post("/graphql", json=search, headers=scanning)
+        other = await client.post("/graphql", json={"query": LIGHT}, headers=calm)
+
+    assert [first.status_code, second.status_code] == [200, 200], second.text
+    assert "errors" not in first.json()
+    assert third.status_code == 429, third.text
+    assert third.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert "read more rows than its share" in third.json()["errors"][0]["message"]
+    assert int(third.headers["Retry-After"]) >= 1
+    assert other.status_code == 200 and "errors" not in other.json(), other.text

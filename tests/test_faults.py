@@ -10,21 +10,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app import create_app
 from core.settings import Settings
 from db.engine import create_engine, session_factory
-from tests.ops_support import BATCHES_QUERY, PrivateServer, free_port, private_server, running_app
+from tests.ops_support import BATCHES_QUERY, PrivateServer, free_port, running_app
 from tests.tenant import Tenant, token_for
 from web.state import AppState
 
@@ -32,12 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECT_TIMEOUT_SECONDS = 2.0
 FAILURE_BOUND_SECONDS = CONNECT_TIMEOUT_SECONDS + 3.0
 """While the database is down a request must fail within the connect timeout plus slack."""
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PrivateServer]:
-    with private_server() as server:
-        yield server
 
 
 @dataclass

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.live_server import LiveServer, live_server, read_response, status_of
-from tests.ops_support import PrivateServer, private_server
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PrivateServer]:
-    with private_server() as server:
-        yield server
+from tests.ops_support import PrivateServer
 
 
 @pytest.fixture

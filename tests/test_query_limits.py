@@ -251,3 +251,32 @@ def test_a_cached_syntax_error_does_not_grow_with_each_request_that_sends_it() -
         last = frames_after_raising()
 
     assert last == first
+
+
+def test_a_document_over_the_token_limit_is_read_once_and_answered_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Strawberry re-parses a document its parse step left unset; a document over the token
+    limit would cost that parse its whole budget on every request."""
+    import strawberry.schema.schema as strawberry_schema
+
+    tokens_read: list[int] = []
+    original_parse = parse
+
+    def counting_parse(source: str, **options: Any) -> Any:
+        try:
+            return original_parse(source, **options)
+        except GraphQLError:
+            tokens_read.append(options.get("max_tokens", -1))
+            raise
+
+    monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
+    schema = build_schema()
+    query, _, _, says = BOMBS["tokens"]
+
+    answers = [asyncio.run(schema.execute(query)) for _ in range(3)]
+
+    assert [len(a.errors or []) for a in answers] == [1, 1, 1]
+    assert all(says in (a.errors or [])[0].message for a in answers)
+    assert schema.limit_checks.parsed.cache_info().misses == 1
+    assert tokens_read == [0, 0, 0], "Strawberry's own parse stops at the first token"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -16,18 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import create_engine
 from tests.live_server import live_server, read_response, status_of
-from tests.ops_support import BATCHES_QUERY, PrivateServer, private_server, running_app
+from tests.ops_support import BATCHES_QUERY, PrivateServer, running_app
 
 WAITING_ON_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity "
     "WHERE application_name = 'callbatch-graphql' AND wait_event_type = 'Lock'"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PrivateServer]:
-    with private_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,6 +3,14 @@
 Each agency may start `rate` requests a second (a token bucket with `burst`), refused past it
 before any limit check or database work.
 
+Requests are not equal: a search of a 200,000-contact batch makes PostgreSQL read 200,000 rows,
+a dashboard page a few hundred. So each agency also has a budget of rows read a second
+(`rows_per_second`, counted as `MAX_ROWS_READ` counts them, at most `rows_burst` saved up): a
+request's rows are charged when it ends, the balance may go into debt, and while it is in debt
+the agency's requests are refused (RATE_LIMITED, `Retry-After` until the debt is paid). An
+agency that reads little never meets it; one that scans big batches back to back gets its share
+of the database's time and no more, whatever its request rate.
+
 At most `slots` requests of one agency hold a database connection at once; up to `queue` more
 wait for one of those, each at most `wait_seconds`; past that the request is refused with
 RATE_LIMITED (429, `Retry-After`). One agency's flood therefore queues on its own lane while
@@ -42,14 +50,27 @@ class _Bucket:
         self.tokens = float(burst)
         self.updated = now
 
-    def take(self, now: float) -> float:
-        """0 when a token was taken, else the seconds until one will be there."""
+    def _refill(self, now: float) -> None:
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+
+    def take(self, now: float) -> float:
+        """0 when a token was taken, else the seconds until one will be there."""
+        self._refill(now)
         if self.tokens >= 1:
             self.tokens -= 1
             return 0.0
         return (1 - self.tokens) / self.rate
+
+    def charge(self, now: float, amount: float) -> None:
+        """Take `amount` tokens, going into debt when there are fewer."""
+        self._refill(now)
+        self.tokens -= amount
+
+    def debt_seconds(self, now: float) -> float:
+        """0 when the balance is positive, else the seconds until it will be."""
+        self._refill(now)
+        return 0.0 if self.tokens > 0 else -self.tokens / self.rate
 
 
 class FairShare:
@@ -60,11 +81,16 @@ class FairShare:
         wait_seconds: float,
         rate: float = 1e9,
         burst: int = 1_000_000,
+        rows_per_second: float = math.inf,
+        rows_burst: int = 1_000_000,
         remembered_users: int = 10_000,
     ) -> None:
         self._rate = rate
         self._burst = burst
         self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
+        self._rows_per_second = rows_per_second
+        self._rows_burst = rows_burst
+        self._rows: OrderedDict[Hashable, _Bucket] = OrderedDict()
         self._slots = slots
         self._queue = queue
         self._wait_seconds = wait_seconds
@@ -89,15 +115,20 @@ class FairShare:
 
     def admit(self, lane: Hashable) -> None:
         """Take one of the lane's request tokens, or refuse (RATE_LIMITED) with the time until
-        the next one: the cheapest refusal there is, before any limit check or SQL."""
+        the next one, or until its rows-read debt is paid: the cheapest refusal there is, before
+        any limit check or SQL."""
         now = time.monotonic()
-        bucket = self._buckets.get(lane)
-        if bucket is None:
-            bucket = self._buckets[lane] = _Bucket(self._rate, self._burst, now)
-        self._buckets.move_to_end(lane)
-        if len(self._buckets) > self._remembered_users:
-            self._buckets.popitem(last=False)
-        wait = bucket.take(now)
+        rows = self._rows.get(lane)
+        if rows is not None and (debt := rows.debt_seconds(now)):
+            retry_after = max(1, math.ceil(debt))
+            raise RateLimited(
+                f"your agency's requests made the database read more rows than its share of "
+                f"this server ({self._rows_per_second:,.0f} a second); retry after "
+                f"{retry_after} s, or read less per request (cursors instead of deep offsets, "
+                "narrower searches)",
+                retry_after,
+            )
+        wait = self._bucket(self._buckets, lane, self._rate, self._burst, now).take(now)
         if wait:
             retry_after = max(1, math.ceil(wait))
             raise RateLimited(
@@ -105,6 +136,30 @@ class FairShare:
                 f"server; retry after {retry_after} s",
                 retry_after,
             )
+
+    def charge_rows(self, lane: Hashable, rows: int) -> None:
+        """Count the rows a finished request of `lane` made the database read."""
+        if rows and self._rows_per_second != math.inf:
+            now = time.monotonic()
+            bucket = self._bucket(self._rows, lane, self._rows_per_second, self._rows_burst, now)
+            bucket.charge(now, rows)
+
+    def _bucket(
+        self,
+        buckets: OrderedDict[Hashable, _Bucket],
+        lane: Hashable,
+        rate: float,
+        burst: int,
+        now: float,
+    ) -> _Bucket:
+        """`lane`'s bucket, made full when new; the least recently used are forgotten."""
+        bucket = buckets.get(lane)
+        if bucket is None:
+            bucket = buckets[lane] = _Bucket(rate, burst, now)
+        buckets.move_to_end(lane)
+        if len(buckets) > self._remembered_users:
+            buckets.popitem(last=False)
+        return bucket
 
     def in_use(self, lane: Hashable) -> int:
         """Requests admitted on `lane` (for tests and metrics)."""

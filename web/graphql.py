@@ -155,10 +155,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     )
                 fair_share.remember(principal.user_id, principal.agency_id)
                 record.signed_in = True
-                request.state.graphql_context = state.context_for(
+                context = state.context_for(
                     db, principal, record.request_id, timeout_ms, limits_checked=True
                 )
-                return await self._run(request, record)
+                request.state.graphql_context = context
+                try:
+                    return await self._run(request, record)
+                finally:
+                    fair_share.charge_rows(
+                        fair_share.lane_for_agency(principal.agency_id), context.rows_read.charged
+                    )
             finally:
                 await db.close()
 

@@ -10,18 +10,26 @@ request:
 - more than `max_headers` headers (431);
 - headers not complete within `header_timeout_seconds` of the connection opening or of the
   request's first byte (408), and a connection that sends nothing at all.
+
+It also lets the app hold a connection after its answer (`HOLD_READING` in the scope's
+extensions, see `web/connection_hold.py`): the client's next request on it is left unread in
+the socket until the hold ends, costing this process nothing meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core.settings import Settings
+
+HOLD_READING = "callbatch.hold_reading"
+"""Scope extension: a callable taking seconds; the connection is not read again for that long
+once the current answer has been sent."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._header_timer: asyncio.TimerHandle | None = None
         self._refused = False
+        self._hold_seconds = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -138,7 +147,32 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         if size > self.limits.max_header_bytes:
             raise _Refused(431, b"the request line and headers are too large")
+        extensions = cast(dict[str, Any], self.scope.setdefault("extensions", {}))
+        extensions[HOLD_READING] = self._hold_after_answer
         super().on_headers_complete()
+
+    def _hold_after_answer(self, seconds: float) -> None:
+        self._hold_seconds = max(self._hold_seconds, seconds)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        seconds, self._hold_seconds = self._hold_seconds, 0.0
+        if not seconds or self.transport.is_closing() or self.pipeline:
+            return
+        self.flow.pause_reading()
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+        self.loop.call_later(seconds, self._end_hold)
+
+    def _end_hold(self) -> None:
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.cycle is None or self.cycle.response_complete:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def _arm_header_timer(self) -> None:
         self._header_timer = self.loop.call_later(

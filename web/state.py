@@ -42,6 +42,8 @@ class AppState:
             self.settings.agency_queue_wait_seconds,
             rate=self.settings.agency_requests_per_second,
             burst=self.settings.agency_burst,
+            rows_per_second=self.settings.agency_rows_per_second,
+            rows_burst=self.settings.max_rows_read,
         )
 
     listener: ChangeListener | None = None

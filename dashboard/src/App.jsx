@@ -58,7 +58,10 @@ export function App() {
 
 function Dashboard({ onSignOut }) {
   const { data, error, refetch } = useQuery(CAPABILITIES);
-  const capabilities = useMemo(() => capabilitiesFrom(data?.__schema, { live: liveWanted() }), [data]);
+  const capabilities = useMemo(
+    () => capabilitiesFrom(data?.__schema, { live: liveWanted(), viewer: data?.viewer }),
+    [data],
+  );
   const route = useHashRoute();
   let body;
   if (error && !isUnauthenticated(error)) {

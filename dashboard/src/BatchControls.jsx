@@ -42,11 +42,19 @@ function ActionButton({ action, batch }) {
   );
 }
 
-/** Shown only when the server's schema has the mutations (capabilities.js). */
+/** Shown only when the server's schema has the mutations and the user is an operator
+ * (capabilities.js); a viewer is told why there are none. */
 export function BatchControls({ batch }) {
-  const { actions } = useCapabilities();
+  const { actions, mayControl } = useCapabilities();
   const available = Object.keys(ALLOWED_FROM).filter((action) => actions[action]);
   if (!available.length) return null;
+  if (!mayControl) {
+    return (
+      <p className="muted read-only" data-testid="read-only">
+        Only operators may pause, resume or cancel batches; you can watch them.
+      </p>
+    );
+  }
   return (
     <div className="controls" role="group" aria-label="Batch controls">
       {available.map((action) => (

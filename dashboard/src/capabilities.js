@@ -5,14 +5,17 @@ import { createContext, useContext } from "react";
  * live progress (subscriptions `batchProgress`/`batchUpdates`) and batch control (mutations
  * `pauseBatch`/`resumeBatch`/`cancelBatch`). Without them the dashboard polls and shows no buttons;
  * `live: false` (the page's `?live=0`) makes it poll even when the server could push.
+ * `mayControl`: whether the signed-in user may use those mutations (`viewer.canControlBatches`);
+ * a viewer is shown why there are no buttons instead of being refused after a click.
  */
-export function capabilitiesFrom(schema, { live = true } = {}) {
+export function capabilitiesFrom(schema, { live = true, viewer = null } = {}) {
   const names = (type) => new Set((type?.fields ?? []).map((field) => field.name));
   const mutations = names(schema?.mutationType);
   const subscriptions = names(schema?.subscriptionType);
   return {
     liveBatch: live && subscriptions.has("batchProgress"),
     liveBatchList: live && subscriptions.has("batchUpdates"),
+    mayControl: viewer?.canControlBatches ?? false,
     actions: {
       pause: mutations.has("pauseBatch"),
       resume: mutations.has("resumeBatch"),

@@ -6,6 +6,7 @@ export const CAPABILITIES = gql`
       mutationType { fields { name } }
       subscriptionType { fields { name } }
     }
+    viewer { id role canControlBatches }
   }
 `;
 

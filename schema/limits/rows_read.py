@@ -6,12 +6,19 @@ statement), and each contacts list is charged what it will really make PostgreSQ
 its own SQL runs: the whole batch for a search, a filter or a sort of several fields, else the
 rows its offset skips plus its page. Aliases and nesting each charge their own call, so a
 request cannot multiply its reads past `QueryLimits.max_rows_read`.
+
+REST pages of contacts are charged the same way (`admit_read`), against the same maximum.
 """
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.errors import DomainError
 from core.pagination import Window
+from db.large_reads import LARGE_READ_ROWS, wait_for_large_read_turn
 from schema.limits.bounds import LIMIT_CODE
 
 
@@ -49,3 +56,14 @@ def list_rows_read(total: int, window: Window, scans: bool) -> int:
     if scans:
         return total
     return min(window.offset + window.limit, total)
+
+
+async def admit_read(
+    rows_read: RowsRead, session: AsyncSession, agency_id: uuid.UUID, rows: int, what: str
+) -> None:
+    """Before a list's SQL: charge the `rows` it will make PostgreSQL read (refused past the
+    request's maximum) and, when that is a large read, wait for the agency's turn
+    (`db/large_reads.py`)."""
+    rows_read.charge(rows, what)
+    if rows >= LARGE_READ_ROWS:
+        await wait_for_large_read_turn(session, agency_id)

@@ -1,7 +1,7 @@
 """The dashboard in headless Chromium against `python app.py --demo`: an operator signs in once,
 pages and filters the batches, opens one, walks its contacts and call logs, sees a progress bar
 move when another program updates contacts in SQL (pushed over the websocket, or polled with
-`?live=0`), pauses and resumes a batch; a viewer is refused. What the page shows is checked against
+`?live=0`), pauses and resumes a batch; a viewer sees no controls. What the page shows is checked against
 what the API and the tables say; nothing on the network is faked. Screenshots go to
 `$ARTIFACTS_DIR/dashboard/`."""
 
@@ -287,7 +287,7 @@ def test_operator_pauses_then_resumes_a_batch_and_each_action_is_audited(
     ]
 
 
-def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
+def test_a_viewer_sees_no_batch_controls_and_is_told_why(
     page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
@@ -297,13 +297,13 @@ def test_viewer_is_told_only_operators_may_control_batches_and_nothing_changes(
     )
     assert demoted == 1
     batch = busiest_processing_batch(server)
-    events_before = batch_events(server, batch["id"])
     sign_in(page, server, token=issue_token(VIEWER_ID, LIVE_SERVER_SECRET))
     page.goto(f"/#/batches/{batch['id']}")
-    controls = page.get_by_role("group", name="Batch controls")
-    controls.get_by_role("button", name="Pause").click()
-    expect(controls.get_by_role("alert")).to_have_text("Only operators may control batches.")
+
+    expect(page.get_by_test_id("read-only")).to_have_text(
+        "Only operators may pause, resume or cancel batches; you can watch them."
+    )
+    expect(page.get_by_role("group", name="Batch controls")).to_have_count(0)
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     expect(page.locator(".batch-header .badge")).to_have_text("processing")
-    page.screenshot(path=screenshots / "10-viewer-refused.png")
-    assert batch_events(server, batch["id"]) == events_before
-    assert server.graphql(STATUS, {"id": batch["id"]})["batch"]["status"] == "PROCESSING"
+    page.screenshot(path=screenshots / "10-viewer-read-only.png")

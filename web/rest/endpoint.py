@@ -19,6 +19,7 @@ from starlette.responses import Response
 from core.errors import DomainError
 from db.tenancy import RequestDatabase
 from schema.errors import domain_error_for
+from schema.limits.rows_read import RowsRead
 from web.auth import Principal, authenticate, verified_user
 from web.observability.exchange import CLIENT_CLOSED_REQUEST
 from web.request_guard import ClientDisconnected, log_disconnect, within_deadline
@@ -43,6 +44,8 @@ class RestCall:
     principal: Principal
     db: RequestDatabase
     request_id: str
+    rows_read: RowsRead
+    """What this request's pages may make PostgreSQL read, as for GraphQL (`MAX_ROWS_READ`)."""
 
 
 Handler = Callable[[RestCall], Awaitable[Response]]
@@ -103,9 +106,13 @@ async def _within_share(
             user_id=principal.user_id,
             statement_timeout_ms=state.settings.request_statement_timeout_ms,
         )
+        call = RestCall(request, principal, db, request_id, RowsRead(state.settings.max_rows_read))
         try:
-            return await handler(RestCall(request, principal, db, request_id))
+            return await handler(call)
         finally:
+            fair_share.charge_rows(
+                fair_share.lane_for_agency(principal.agency_id), call.rows_read.charged
+            )
             await _close(db, request_id)
 
 

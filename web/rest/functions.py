@@ -17,6 +17,7 @@ from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_wi
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES, CONTACT_STATUSES, CampaignContact, batch_summary
+from schema.limits.rows_read import admit_read, list_rows_read
 from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import function_value, json_response
@@ -101,6 +102,13 @@ async def calls_batch_get(call: RestCall) -> Response:
         batch = await batch_queries.get_batch(session, agency_id, batch_id)
         if batch is None:
             raise NotFound(BATCH_NOT_FOUND)
+        await admit_read(
+            call.rows_read,
+            session,
+            agency_id,
+            list_rows_read(batch.total_contacts, window, scans=contact_filter.status is not None),
+            "this page of contacts",
+        )
         rows = await contact_queries.list_contacts(
             session, agency_id, batch_id, contact_filter,
             limit=window.limit, offset=window.offset,

@@ -18,6 +18,7 @@ from core.pagination import Limits, offset_maths
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import CallLog, CampaignContact
+from schema.limits.rows_read import admit_read, list_rows_read
 from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_envelope_schema, weya_error, weya_success, weya_timestamp
@@ -52,6 +53,17 @@ async def batch_details(call: RestCall) -> Response:
         batch = await batch_queries.get_batch(session, agency_id, batch_id)
         if batch is None:
             raise NotFound(BATCH_NOT_FOUND)
+        await admit_read(
+            call.rows_read,
+            session,
+            agency_id,
+            list_rows_read(
+                batch.total_contacts,
+                window,
+                scans=contact_filter != contact_queries.ContactFilter(),
+            ),
+            "this page of contacts",
+        )
         rows = await contact_queries.list_contacts(
             session, agency_id, batch_id, contact_filter, sort,
             limit=window.limit, offset=window.offset,
