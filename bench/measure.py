@@ -13,7 +13,8 @@ import orjson
 
 
 class HttpClient:
-    """One keep-alive HTTP/1.1 connection; POSTs JSON and reads a Content-Length body."""
+    """One keep-alive HTTP/1.1 connection; POSTs JSON and reads a Content-Length body (with a
+    bearer token unless `token` is empty)."""
 
     def __init__(self, host: str, port: int, token: str) -> None:
         self.host, self.port, self.token = host, port, token
@@ -21,9 +22,10 @@ class HttpClient:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
+        authorization = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
         head = (
             f"POST /graphql HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {self.token}\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{authorization}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         status_line = b""
         for _ in range(2):  # the server closes idle keep-alive connections: reconnect once
@@ -74,6 +76,15 @@ class Measurement:
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def pooled(parts: list[Measurement]) -> Measurement:
+    """One measurement of several runs of a cell: all latencies, all errors, all seconds."""
+    return Measurement(
+        latencies=[latency for part in parts for latency in part.latencies],
+        errors=sum(part.errors for part in parts),
+        seconds=sum(part.seconds for part in parts),
+    )
 
 
 async def measure(

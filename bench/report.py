@@ -11,6 +11,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 
 from bench.data import Scale
+from bench.targets import API, FLOOR, PEER, cell, ratio, verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / ".results"
@@ -33,17 +34,68 @@ def machine() -> str:
     )
 
 
+def _summary(report: dict[str, Any]) -> list[str]:
+    """One line per question: p50 at 1 client, req/s at 32, the ratios, round trips."""
+    results, trips = report["results"], report.get("round_trips", {})
+    lines = [
+        "| query | p50 ms at 1 client: API · PostGraphile · floor | API ÷ floor | "
+        "req/s at 32 clients: API · PostGraphile · floor | API ÷ PostGraphile | "
+        "round trips: API · PostGraphile |",
+        "|---|---|---:|---|---:|---|",
+    ]
+    for name in dict.fromkeys(r["query"] for r in results):
+        short = name.split()[0]
+        p50 = [cell(results, short, via, 1) for via in (API, PEER, FLOOR)]
+        rps = [cell(results, short, via, 32) for via in (API, PEER, FLOOR)]
+        floor_ratio = ratio(results, short, "p50", 1, API, FLOOR)
+        peer_ratio = ratio(results, short, "rps", 32, API, PEER)
+        counted = trips.get(name, {})
+        lines.append(
+            f"| {name} | {' · '.join(_number(c, 'p50', '.1f') for c in p50)} | "
+            f"{_ratio(floor_ratio, '.1f')} | "
+            f"{' · '.join(_number(c, 'rps', ',.0f') for c in rps)} | "
+            f"{_ratio(peer_ratio, '.2f')} | "
+            f"{_number(counted.get(API), None, '.1f')} · {_number(counted.get(PEER), None, '.1f')} |"
+        )
+    return lines
+
+
+def _number(value: Any, key: str | None, spec: str) -> str:
+    if value is None:
+        return "-"
+    return format(value[key] if key else value, spec)
+
+
+def _ratio(value: float | None, spec: str) -> str:
+    return "-" if value is None else f"{value:{spec}}x"
+
+
+def _load(report: dict[str, Any], at: int) -> str:
+    load = report.get("load")
+    return "-" if load is None else " ".join(f"{value:.1f}" for value in load[at])
+
+
 def markdown(report: dict[str, Any]) -> str:
     scale: Scale = report["scale"]
+    peer = (
+        f"PostGraphile v4 ({report['workers']} Node process(es), as the database owner)"
+        if report.get("peer")
+        else "no PostGraphile (Node/npm missing, install failed or --no-peer)"
+    )
     lines = [
         f"### Scale {scale.name}: {scale.agencies} agencies, {scale.batches:,} batches, "
         f"{scale.contacts:,} contacts (largest batch {report['batch_size']:,})",
         "",
         f"- Machine: {machine()}; PostgreSQL {report['postgres']} "
         f"(pg_trgm {'installed' if report['pg_trgm'] else 'not available'}), "
-        f"API `--workers {report['workers']}`, {report['seconds']:.0f} s per cell.",
+        f"API `--workers {report['workers']}`, {peer}; each cell {report.get('repetitions', 1)}"
+        f" x {report['seconds']:g} s, the systems in reversed order every other time, pooled.",
+        f"- Load average (1, 5, 15 min) at the start {_load(report, 0)}, at the end "
+        f"{_load(report, 1)} (2 cores: other sessions' work shows here).",
         f"- Server RSS (MB; supervisor first, then each worker): before the cells "
         f"{report['memory_before']}, after them {report['memory_after']}.",
+        "",
+        *_summary(report),
         "",
         "| query | via | clients | p50 ms | p99 ms | req/s | requests | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -59,22 +111,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"Soak: 32 clients sending Q1-Q4 in turn for {soak['seconds']:.0f} s: "
         f"{soak['requests']} requests, **{soak['errors']} errors**, p50 {soak['p50']:.1f} ms, "
         f"p99 {soak['p99']:.1f} ms; RSS after (MB) {soak['memory']}.",
-    ]
-    ratios = []
-    by_key = {(r["query"], r["via"], r["concurrency"]): r for r in report["results"]}
-    for r in report["results"]:
-        if r["via"] == "API" and r["concurrency"] == 1:
-            floor = by_key[(r["query"], "asyncpg floor", 1)]
-            ratios.append(f"{r['query'].split()[0]} {r['p50'] / max(floor['p50'], 1e-6):.1f}x")
-    queries_run = list(dict.fromkeys(r["query"] for r in report["results"]))
-    first = by_key[(queries_run[1], "API", 1)]["p50"]
-    deep = by_key[(queries_run[3], "API", 1)]["p50"]
-    lines += [
         "",
-        f"API p50 ÷ floor p50 at 1 client: {', '.join(ratios)}. "
-        f"Deep page ÷ first page (Q4 ÷ Q2, API, 1 client): {deep / max(first, 1e-6):.2f}.",
-        "",
+        "| issue 16 target | measured | met |",
+        "|---|---|---|",
     ]
+    for verdict in verdicts(report):
+        met = "not measured" if verdict.met is None else ("yes" if verdict.met else "**no**")
+        lines.append(f"| {verdict.target} | {verdict.measured} | {met} |")
+    lines.append("")
     return "\n".join(lines)
 
 

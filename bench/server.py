@@ -105,6 +105,11 @@ async def find_targets(url: str) -> Targets:
     return Targets(agency["agency_id"], user, batch["batch_id"], batch["total_contacts"])
 
 
+def pool_size(workers: int) -> int:
+    """Database connections per API worker (and per PostGraphile process)."""
+    return max(4, 40 // workers)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,15 +117,24 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, secret: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str,
+    secret: str,
+    port: int,
+    workers: int,
+    settings: dict[str, str] | None = None,
+    log_name: str = "server.log",
+) -> subprocess.Popen[bytes]:
+    """`settings`: environment variables for the API beyond the database, secret and pool."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "JWT_SECRET": secret,
-        "DB_POOL_SIZE": str(max(4, 40 // workers)),
+        "DB_POOL_SIZE": str(pool_size(workers)),
+        **(settings or {}),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = (RESULTS / "server.log").open("wb")
+    log = (RESULTS / log_name).open("wb")
     return subprocess.Popen(
         [sys.executable, "app.py", "--no-migrate", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,

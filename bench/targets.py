@@ -1,0 +1,85 @@
+"""Issue 16's targets, checked on one run's results: the API within 2x of the floor at one
+client (Q1-Q3), at least PostGraphile's throughput at 32 clients (Q1, Q3) and ahead of it (Q2),
+a deep cursor page no slower than the first, memory flat in the soak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+API, PEER, FLOOR = "API", "PostGraphile v4", "asyncpg floor"
+MEMORY_GROWTH_PERCENT = 10.0
+"""As `python -m bench.soak --max-growth`: more growth than this in the soak is not flat."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool | None
+    """None when the run could not measure it (no PostGraphile)."""
+
+
+def cell(
+    results: list[dict[str, Any]], query: str, via: str, clients: int
+) -> dict[str, Any] | None:
+    """The row of `query` (its short name, e.g. "Q1") through `via` at `clients`."""
+    for row in results:
+        if row["query"].split()[0] == query and row["via"] == via and row["concurrency"] == clients:
+            return row
+    return None
+
+
+def ratio(
+    results: list[dict[str, Any]], query: str, key: str, clients: int, over: str, under: str
+) -> float | None:
+    top, bottom = cell(results, query, over, clients), cell(results, query, under, clients)
+    if top is None or bottom is None or not bottom[key]:
+        return None
+    return float(top[key]) / float(bottom[key])
+
+
+def _within_floor(results: list[dict[str, Any]], query: str) -> Verdict:
+    value = ratio(results, query, "p50", 1, API, FLOOR)
+    measured = "not measured" if value is None else f"{value:.1f}x"
+    return Verdict(
+        f"{query} p50 ≤ 2x the floor at 1 client", measured, None if value is None else value <= 2
+    )
+
+
+def _throughput(results: list[dict[str, Any]], query: str, strictly: bool) -> Verdict:
+    value = ratio(results, query, "rps", 32, API, PEER)
+    target = f"{query} req/s at 32 clients {'>' if strictly else '≥'} PostGraphile's"
+    if value is None:
+        return Verdict(target, "no PostGraphile in this run", None)
+    return Verdict(target, f"{value:.2f}x", value > 1 if strictly else value >= 1)
+
+
+def _deep_page(results: list[dict[str, Any]]) -> Verdict:
+    first, deep = cell(results, "Q2", API, 1), cell(results, "Q4", API, 1)
+    target = "deep cursor page (Q4) p50 ≤ first page (Q2) p50, API, 1 client"
+    if first is None or deep is None:
+        return Verdict(target, "not measured", None)
+    value = deep["p50"] / first["p50"]
+    return Verdict(target, f"{deep['p50']:.1f} ÷ {first['p50']:.1f} ms = {value:.2f}", value <= 1)
+
+
+def _memory(before_soak: list[float], after_soak: list[float]) -> Verdict:
+    growth = (sum(after_soak) - sum(before_soak)) / sum(before_soak) * 100
+    return Verdict(
+        f"memory flat in the soak (API RSS growth ≤ {MEMORY_GROWTH_PERCENT:.0f} %)",
+        f"{sum(before_soak):.0f} → {sum(after_soak):.0f} MB ({growth:+.1f} %)",
+        growth <= MEMORY_GROWTH_PERCENT,
+    )
+
+
+def verdicts(report: dict[str, Any]) -> list[Verdict]:
+    results = report["results"]
+    return [
+        *(_within_floor(results, q) for q in ("Q1", "Q2", "Q3")),
+        _throughput(results, "Q1", strictly=False),
+        _throughput(results, "Q3", strictly=False),
+        _throughput(results, "Q2", strictly=True),
+        _deep_page(results),
+        _memory(report["memory_after"], report["soak"]["memory"]),
+    ]
