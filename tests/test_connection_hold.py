@@ -13,6 +13,8 @@ import pytest
 
 from tests.live_server import LiveServer, live_server, status_of
 from tests.ops_support import PrivateServer
+from web.http_protocol import BoundedHttpProtocol
+from web.throttled_tokens import ThrottledTokens
 
 
 @pytest.fixture
@@ -72,3 +74,39 @@ async def test_the_next_request_on_a_rate_limited_connection_waits_for_retry_aft
     assert other == 200 and other_answered_after < held_for, "only that connection waits"
     assert after_hold == 200, "read after Retry-After, when the agency may send again"
     assert held_for >= 0.9, f"answered {held_for:.2f} s after the 429"
+
+
+async def test_a_new_connection_with_a_bearer_told_to_wait_is_refused_before_the_app(
+    live: LiveServer, server: PrivateServer
+) -> None:
+    request = graphql_request(server.token())
+    reader, writer = await live.open()
+    statuses: list[int] = []
+    try:
+        while 429 not in statuses and len(statuses) < 4:
+            writer.write(request)
+            statuses.append((await answer(reader))[0])
+    finally:
+        writer.close()
+    refused_by_app = BoundedHttpProtocol.refusals[429]
+
+    another_reader, another_writer = await live.open()
+    another_writer.write(request)
+    status, headers = await answer(another_reader)
+    another_writer.close()
+
+    assert statuses[-1] == 429
+    assert (status, headers["retry-after"], headers["connection"]) == (429, "1", "close")
+    assert BoundedHttpProtocol.refusals[429] == refused_by_app + 1, "refused by the protocol"
+
+
+def test_throttled_tokens_forget_expired_ones_and_stay_bounded() -> None:
+    tokens = ThrottledTokens(capacity=2)
+    tokens.hold(b"Bearer a", until=10.0, now=0.0)
+    tokens.hold(b"Bearer b", until=20.0, now=0.0)
+    tokens.hold(b"Bearer c", until=30.0, now=15.0)
+
+    assert len(tokens) == 2, "a expired and was forgotten to make room"
+    assert tokens.seconds_left(b"Bearer b", now=15.0) == 5.0
+    assert tokens.seconds_left(b"Bearer b", now=21.0) == 0.0
+    assert tokens.seconds_left(b"Bearer c", now=15.0) == 15.0

@@ -13,12 +13,16 @@ request:
 
 It also lets the app hold a connection after its answer (`HOLD_READING` in the scope's
 extensions, see `web/connection_hold.py`): the client's next request on it is left unread in
-the socket until the hold ends, costing this process nothing meanwhile.
+the socket until the hold ends, costing this process nothing meanwhile; and a GraphQL request
+whose bearer was held a moment ago is answered `429` as soon as its headers are read
+(`web/throttled_tokens.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
@@ -26,6 +30,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core.settings import Settings
+from web.throttled_tokens import ThrottledTokens
 
 HOLD_READING = "callbatch.hold_reading"
 """Scope extension: a callable taking seconds; the connection is not read again for that long
@@ -60,23 +65,36 @@ class HttpLimits:
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, reason: bytes) -> None:
+    def __init__(
+        self, status: int, reason: bytes, code: bytes = b"BAD_REQUEST", retry_after: int = 0
+    ) -> None:
         self.status = status
         self.reason = reason
+        self.code = code
+        self.retry_after = retry_after
 
 
 LINGER_SECONDS = 2.0
 
-_REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+_REASONS = {
+    408: b"Request Timeout",
+    429: b"Too Many Requests",
+    431: b"Request Header Fields Too Large",
+}
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
     limits: ClassVar[HttpLimits] = HttpLimits()
     """Set once per process by `configure` (each worker process configures its own)."""
+    throttled: ClassVar[ThrottledTokens] = ThrottledTokens()
+    refusals: ClassVar[Counter[int]] = Counter()
+    """Requests this process refused before the app saw them, by HTTP status (for /metrics)."""
 
     @classmethod
     def configure(cls, limits: HttpLimits) -> None:
         cls.limits = limits
+        cls.throttled = ThrottledTokens()
+        cls.refusals = Counter()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +104,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_timer: asyncio.TimerHandle | None = None
         self._refused = False
         self._hold_seconds = 0.0
+        self._authorization: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -106,7 +125,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as error:
             if isinstance(error.__context__, _Refused):
-                self._refuse(error.__context__.status, error.__context__.reason)
+                self._refuse(error.__context__)
             else:
                 self._invalid()
             return
@@ -120,7 +139,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         if self._awaiting_headers and self._header_bytes > self.limits.max_header_bytes:
-            self._refuse(431, b"the request line and headers are too large")
+            self._refuse(_Refused(431, b"the request line and headers are too large"))
 
     def _invalid(self) -> None:
         message = "Invalid HTTP request received."
@@ -147,12 +166,27 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         if size > self.limits.max_header_bytes:
             raise _Refused(431, b"the request line and headers are too large")
+        self._authorization = next((v for n, v in self.headers if n == b"authorization"), None)
+        if self._authorization is not None and self.url.startswith(b"/graphql"):
+            left = self.throttled.seconds_left(self._authorization, self.loop.time())
+            if left:
+                retry_after = math.ceil(left)
+                raise _Refused(
+                    429,
+                    b"this bearer was told to retry later a moment ago; retry after %d s"
+                    % retry_after,
+                    b"RATE_LIMITED",
+                    retry_after,
+                )
         extensions = cast(dict[str, Any], self.scope.setdefault("extensions", {}))
         extensions[HOLD_READING] = self._hold_after_answer
         super().on_headers_complete()
 
     def _hold_after_answer(self, seconds: float) -> None:
         self._hold_seconds = max(self._hold_seconds, seconds)
+        if self._authorization is not None:
+            now = self.loop.time()
+            self.throttled.hold(self._authorization, now + seconds, now)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -187,16 +221,24 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def _headers_too_slow(self) -> None:
         self._header_timer = None
         if self._awaiting_headers and not self.transport.is_closing():
-            self._refuse(408, b"the request headers did not arrive in time")
+            self._refuse(_Refused(408, b"the request headers did not arrive in time"))
 
-    def _refuse(self, status: int, message: bytes) -> None:
+    def _refuse(self, refused: _Refused) -> None:
         self._disarm_header_timer()
         if self.transport.is_closing() or self._refused:
             return
-        self.logger.info("refused a request: %s", message.decode())
-        body = b'{"errors":[{"message":"%s","extensions":{"code":"BAD_REQUEST"}}]}' % message
-        head = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status])
+        self.refusals[refused.status] += 1
+        if refused.status != 429:
+            # A throttled flood would write a line per request; /metrics counts those.
+            self.logger.info("refused a request: %s", refused.reason.decode())
+        body = b'{"errors":[{"message":"%s","extensions":{"code":"%s"}}]}' % (
+            refused.reason,
+            refused.code,
+        )
+        head = b"HTTP/1.1 %d %s\r\n" % (refused.status, _REASONS[refused.status])
         head += b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body)
+        if refused.retry_after:
+            head += b"retry-after: %d\r\n" % refused.retry_after
         head += b"connection: close\r\n\r\n"
         self.transport.write(head + body)
         self._refused = True

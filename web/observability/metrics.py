@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from web.http_protocol import BoundedHttpProtocol
 from web.observability.live_metrics import ListenerCollector
 
 MAX_OPERATION_LABELS = 100
@@ -46,6 +47,21 @@ class PoolCollector(Collector):
         yield in_use
         yield idle
         yield capacity
+
+
+class RefusedBeforeApp(Collector):
+    """Requests the HTTP protocol refused before the app saw them, read at scrape time."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        refused = CounterMetricFamily(
+            "callbatch_http_refused_before_app",
+            "Requests refused by the HTTP protocol before the app saw them, by status: 408 slow "
+            "headers, 431 headers too large or many, 429 a bearer told to retry later.",
+            labels=["status"],
+        )
+        for status, count in sorted(BoundedHttpProtocol.refusals.items()):
+            refused.add_metric([str(status)], count)
+        yield refused
 
 
 class Metrics:
@@ -85,6 +101,7 @@ class Metrics:
         self.registry.register(self.pools)
         self.live = ListenerCollector()
         self.registry.register(self.live)
+        self.registry.register(RefusedBeforeApp())
         self._operations: set[str] = set()
 
     def operation_label(self, operation: str) -> str:
