@@ -19,6 +19,7 @@ import os
 import secrets
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,8 @@ import asyncpg
 import orjson
 
 from bench.cpu_split import CpuMeter, postmaster_pid
-from bench.noisy_load import (
-    A_QUERIES,
-    Traffic,
-    abandoning_client,
-    dashboard_client,
-    deep_client,
-    deep_query,
-    slow_body_client,
-)
+from bench.noisy_attack import Attack, AttackPlan
+from bench.noisy_load import Traffic, dashboard_client
 from bench.noisy_report import Samples, markdown, target_met
 from bench.noisy_setup import NOISY_SCALES, find_agencies, start_server_with_defaults
 from bench.report import RESULTS, machine
@@ -66,31 +60,27 @@ async def phase(
     attack: bool,
     pool: Any,
     server: subprocess.Popen[bytes],
-) -> tuple[Traffic, Traffic, Samples]:
-    """B's dashboard for `seconds` (with A's attack when `attack`): (B, A, samples)."""
+) -> tuple[Traffic, Traffic, Samples, float]:
+    """B's dashboard for `seconds` (with A's attack, in its own process, when `attack`):
+    (B, A, samples, CPU seconds of A's process)."""
     token_a, token_b = tokens
     batch_a, batch_b = batches
-    b_seen, a_seen, samples = Traffic(), Traffic(), Samples()
-    until = time.perf_counter() + seconds
-    attackers: list[asyncio.Task[None]] = []
+    b_seen, samples = Traffic(), Samples()
+    attacker = None
     if attack:
-        for n in range(arguments.a_clients):
-            label, aliases, offset, search = A_QUERIES[n % len(A_QUERIES)]
-            body = deep_query(batch_a, aliases, offset, search)
-            attackers.append(
-                asyncio.create_task(
-                    deep_client(port, token_a, label, body, a_seen, arguments.polite)
-                )
+        attacker = Attack(
+            AttackPlan(
+                port,
+                token_a,
+                batch_a,
+                arguments.a_clients,
+                arguments.abandoning,
+                arguments.slow_bodies,
+                arguments.polite,
             )
-        abandoned = deep_query(batch_a, 10, 100_000, True)
-        for _ in range(arguments.abandoning):
-            attackers.append(
-                asyncio.create_task(abandoning_client(port, token_a, abandoned, 0.3, a_seen))
-            )
-        for _ in range(arguments.slow_bodies):
-            attackers.append(
-                asyncio.create_task(slow_body_client(port, token_a, 400 * 1024, 300 * 1024, a_seen))
-            )
+        )
+        await attacker.start()
+    until = time.perf_counter() + seconds
     sampler = asyncio.create_task(sample(pool, server, samples))
     spacing = arguments.b_interval / arguments.b_clients
     dashboards: list[asyncio.Task[None]] = []
@@ -104,10 +94,11 @@ async def phase(
             )
         await asyncio.gather(*dashboards)
     finally:
-        for task in [*attackers, sampler, *dashboards]:
+        for task in [sampler, *dashboards]:
             task.cancel()
-        await asyncio.gather(*attackers, sampler, *dashboards, return_exceptions=True)
-    return b_seen, a_seen, samples
+        await asyncio.gather(sampler, *dashboards, return_exceptions=True)
+        a_seen, attack_cpu = await attacker.finish() if attacker else (Traffic(), 0.0)
+    return b_seen, a_seen, samples, attack_cpu
 
 
 async def run(
@@ -140,10 +131,11 @@ async def run(
         cpu_alone = cpu.split()
         print(f"A attacking, B measured, for {arguments.seconds:.0f} s …", flush=True)
         cpu.start()
-        attacked = await phase(
+        *attacked, attack_cpu = await phase(
             arguments, port, tokens, batches, arguments.seconds, True, pool, server
         )
-        cpu_attack = cpu.split()
+        split = cpu.split()
+        cpu_attack = replace(split, client=split.client + attack_cpu)
         load_end = os.getloadavg()[0]
         cores = os.cpu_count() or 1
         after = Samples()
@@ -172,7 +164,7 @@ async def run(
             "alone": alone,
             "alone_before": before[0],
             "alone_after": again[0],
-            "attacked": attacked,
+            "attacked": tuple(attacked),
             "after": after,
         }
     finally:

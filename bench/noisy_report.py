@@ -111,7 +111,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"A: {sent} requests ({sent / max(options['seconds'], 1e-9):.0f}/s); those answered took "
-        f"p50 {a.p(0.5):.0f} ms, p99 {a.p(0.99):.0f} ms. The benchmark's own client used "
+        f"p50 {a.p(0.5):.0f} ms, p99 {a.p(0.99):.0f} ms. The benchmark's own clients (B's, and A's in a process of its own) used "
         f"{report['client_cpu']:.0f} s of CPU during the {options['seconds']:.0f} s attack, "
         f"the API's processes {report['api_cpu']:.0f} s (of {cores * options['seconds']:.0f} "
         f"core-seconds on {cores} cores)"

@@ -76,7 +76,7 @@ async def test_the_next_request_on_a_rate_limited_connection_waits_for_retry_aft
     assert held_for >= 0.9, f"answered {held_for:.2f} s after the 429"
 
 
-async def test_a_new_connection_with_a_bearer_told_to_wait_is_refused_before_the_app(
+async def test_a_new_connection_with_a_bearer_told_to_wait_is_held_then_refused_before_the_app(
     live: LiveServer, server: PrivateServer
 ) -> None:
     request = graphql_request(server.token())

@@ -21,7 +21,6 @@ whose bearer was held a moment ago is answered `429` as soon as its headers are 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -66,12 +65,19 @@ class HttpLimits:
 
 class _Refused(Exception):
     def __init__(
-        self, status: int, reason: bytes, code: bytes = b"BAD_REQUEST", retry_after: int = 0
+        self,
+        status: int,
+        reason: bytes,
+        code: bytes = b"BAD_REQUEST",
+        retry_after: int = 0,
+        held_seconds: float = 0.0,
     ) -> None:
         self.status = status
         self.reason = reason
         self.code = code
         self.retry_after = retry_after
+        self.held_seconds = held_seconds
+        """How long the refusal waits before it is sent, reading nothing meanwhile."""
 
 
 LINGER_SECONDS = 2.0
@@ -170,13 +176,15 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._authorization is not None and self.url.startswith(b"/graphql"):
             left = self.throttled.seconds_left(self._authorization, self.loop.time())
             if left:
-                retry_after = math.ceil(left)
+                # Answered when the bearer may send again, not at once: a client that
+                # reconnects as soon as it is refused would otherwise spin.
                 raise _Refused(
                     429,
-                    b"this bearer was told to retry later a moment ago; retry after %d s"
-                    % retry_after,
+                    b"this bearer was told to retry later and sent this request before then; "
+                    b"it was held until that time and is refused: send it again",
                     b"RATE_LIMITED",
-                    retry_after,
+                    retry_after=1,
+                    held_seconds=left,
                 )
         extensions = cast(dict[str, Any], self.scope.setdefault("extensions", {}))
         extensions[HOLD_READING] = self._hold_after_answer
@@ -227,6 +235,16 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._disarm_header_timer()
         if self.transport.is_closing() or self._refused:
             return
+        self._refused = True
+        if refused.held_seconds:
+            self.transport.pause_reading()
+            self.loop.call_later(refused.held_seconds, self._send_refusal, refused)
+        else:
+            self._send_refusal(refused)
+
+    def _send_refusal(self, refused: _Refused) -> None:
+        if self.transport.is_closing():
+            return
         self.refusals[refused.status] += 1
         if refused.status != 429:
             # A throttled flood would write a line per request; /metrics counts those.
@@ -241,7 +259,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             head += b"retry-after: %d\r\n" % refused.retry_after
         head += b"connection: close\r\n\r\n"
         self.transport.write(head + body)
-        self._refused = True
+        self.transport.resume_reading()
         # A lingering close, as web servers do: closing with the client's unread data in the
         # socket would reset the connection and the client might never read the refusal. So
         # the answer is followed by end-of-file, and what still arrives is discarded until
