@@ -1,13 +1,35 @@
-"""What a query costs in SQL statements: a fixed number however many contacts a page holds
-(callLogs through one DataLoader), and nothing that the query does not select."""
+"""What a query costs in SQL statements on the resolvers' path (the reference, and what answers
+whatever the compiled path does not cover): a fixed number however many contacts a page holds
+(callLogs through one DataLoader), and nothing that the query does not select. The compiled
+path's statements are counted in tests/test_round_trips.py."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import Any
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from core.settings import Settings
 from tests.factories import Factory
 from tests.read_api_support import batch_with_two_call_logs_each, statements_on
 from tests.tenant import Tenant
+from web.state import AppState
+
+
+@pytest.fixture
+def app_state(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> AppState:
+    """The app with its compiled path off: these tests are about the resolvers' statements."""
+    return AppState(
+        settings=settings.model_copy(update={"compiled_reads": False}),
+        engine=engine,
+        read_engine=engine,
+        sessions=sessions,
+        read_sessions=sessions,
+    )
+
 
 PAGE_WITH_CALL_LOGS = """
 query($id: ID!, $limit: Int) {
