@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app import create_app
+from core.settings import Settings
 from schema.compiled.reads import CompiledReads
 from tests.compiled_support import BothPaths, DataSet, data_set
 from tests.factories import Factory
@@ -41,6 +43,21 @@ async def both_paths(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as reference:
         yield BothPaths(client, reference, answered)
+
+
+@pytest.fixture(name="app_state")
+def resolvers_only_app_state(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> AppState:
+    """`app_state` with the compiled path off, for a module about the resolvers themselves
+    (their statements, their error masking): import it into that module."""
+    return AppState(
+        settings=settings.model_copy(update={"compiled_reads": False}),
+        engine=engine,
+        read_engine=engine,
+        sessions=sessions,
+        read_sessions=sessions,
+    )
 
 
 @pytest.fixture

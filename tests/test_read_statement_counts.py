@@ -5,30 +5,14 @@ path's statements are counted in tests/test_round_trips.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
-
-from core.settings import Settings
+from tests.compiled_fixtures import resolvers_only_app_state
 from tests.factories import Factory
 from tests.read_api_support import batch_with_two_call_logs_each, statements_on
 from tests.tenant import Tenant
-from web.state import AppState
 
-
-@pytest.fixture
-def app_state(
-    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[Any]
-) -> AppState:
-    """The app with its compiled path off: these tests are about the resolvers' statements."""
-    return AppState(
-        settings=settings.model_copy(update={"compiled_reads": False}),
-        engine=engine,
-        read_engine=engine,
-        sessions=sessions,
-        read_sessions=sessions,
-    )
+__all__ = ["resolvers_only_app_state"]
 
 
 PAGE_WITH_CALL_LOGS = """
