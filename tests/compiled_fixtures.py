@@ -42,7 +42,7 @@ async def both_paths(
     app.state.app = reference_state
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as reference:
-        yield BothPaths(client, reference, answered)
+        yield BothPaths(client, reference, answered, (app_state, reference_state))
 
 
 @pytest.fixture(name="app_state")

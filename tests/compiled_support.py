@@ -15,6 +15,7 @@ import httpx
 from tests.factories import T0, Factory
 from tests.read_api_support import contact_row
 from tests.tenant import Tenant, token_for
+from web.state import AppState
 
 TIE = T0 + timedelta(hours=1, microseconds=120000)
 """A creation time two batches (and several contacts) share, its fraction ending in zeros."""
@@ -157,6 +158,12 @@ class BothPaths:
     reference: httpx.AsyncClient
     answered: list[bool]
     """For each request the compiled app took, whether its compiled path answered."""
+    states: tuple[AppState, AppState]
+
+    def configure(self, **settings: Any) -> None:
+        """Change the same settings of both apps."""
+        for state in self.states:
+            state.settings = state.settings.model_copy(update=settings)
 
     async def agree(
         self, user_id: uuid.UUID, query: str, variables: dict[str, Any] | None = None
@@ -166,7 +173,12 @@ class BothPaths:
         headers = {"Authorization": f"Bearer {token_for(user_id)}"}
         reference = await self.reference.post("/graphql", json=body, headers=headers)
         compiled = await self.compiled.post("/graphql", json=body, headers=headers)
-        assert compiled.status_code == reference.status_code, (query, variables)
+        assert compiled.status_code == reference.status_code, (
+            query,
+            variables,
+            compiled.content,
+            reference.content,
+        )
         assert _without_request_ids(compiled.content) == _without_request_ids(reference.content), (
             query,
             variables,

@@ -92,6 +92,17 @@ def _requests(data: DataSet) -> list[tuple[str, str, dict[str, Any]]]:
         {"sort": [{"field": "DURATION_SECONDS", "direction": "DESC"}]},
         {"sort": [{"field": "COMPLETED_AT", "direction": "ASC"}]},
         {"sort": []},
+        {"sort": [{"field": "NAME"}, {"field": "PRIORITY", "direction": "DESC"}], "first": 2},
+        {"filter": {}},
+        {"filter": {"status": "COMPLETED"}, "limit": 1},
+        {"filter": {"statusIn": ["FAILED", "SKIPPED"]}},
+        {"filter": {"statusIn": []}},
+        {"filter": {"outcome": "answered", "priority": "high"}},
+        {"filter": {"doNotCall": True}},
+        {"filter": {"callStatus": "completed"}, "first": 1},
+        {"search": "ann", "sort": [{"field": "CREATED_AT", "direction": "DESC"}]},
+        {"search": "bob", "first": 1},
+        {"search": "gold"},  # a string value of custom_data
     ]
     batches: list[dict[str, Any]] = [
         {},
@@ -111,7 +122,9 @@ def _requests(data: DataSet) -> list[tuple[str, str, dict[str, Any]]]:
         (COVERED, EVERYTHING, {"id": main, "first": 3, "withLogs": True}),
         (COVERED, EVERYTHING, {"id": tied, "withLogs": False, "sort": [{"field": "NAME"}]}),
         (FALLS_BACK, README_QUERY, {}),  # contacts below the batch list
-        (FALLS_BACK, Q3, {"id": main, "search": "ann"}),  # a search scans the batch
+        (COVERED, Q3, {"id": main, "search": "ann"}),
+        (COVERED, Q3, {"id": main, "search": "acme_%"}),  # LIKE wildcards taken literally
+        (COVERED, Q3, {"id": main, "search": "é"}),
         (COVERED, SIBLINGS, {"a": main, "b": tied, "c": str(data.batch_ids[2])}),
         (FALLS_BACK, Q2, {"id": missing}),  # NOT_FOUND
         (FALLS_BACK, Q2, {"id": str(data.deleted_batch_id)}),
@@ -174,3 +187,24 @@ async def test_batch_list_cursor_pages_agree(both_paths: BothPaths, data: DataSe
     else:
         raise AssertionError("the walk did not end")
     assert all(both_paths.answered) and len(both_paths.answered) >= 3
+
+
+async def test_lists_over_the_rows_read_budget_are_refused_alike(
+    both_paths: BothPaths, data: DataSet
+) -> None:
+    """The main batch holds 7 contacts: a search reads all 7, a page of 3 reads 3. A refusal is
+    tried with one list only: when a list is refused, graphql-core cancels its siblings'
+    statements in flight, which the tests' shared connection does not survive."""
+    lists = {
+        "a": 'a: contacts(search: "a") { totalCount }',
+        "b": 'b: contacts(search: "o") { totalCount }',
+        "c": "c: contacts(limit: 3) { nodes { id } }",
+    }
+    variables = {"id": str(data.batch_ids[0])}
+    for chosen, maximum, covered in (("abc", 17, True), ("a", 6, False), ("c", 2, False)):
+        query = f"query($id: ID!) {{ batch(id: $id) {{ {' '.join(lists[n] for n in chosen)} }} }}"
+        both_paths.configure(max_rows_read=maximum)
+        both_paths.answered.clear()
+        body = (await both_paths.agree(data.user_id, query, variables)).json()
+        assert both_paths.answered == [covered]
+        assert ("errors" in body) is not covered

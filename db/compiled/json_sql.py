@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, String, case, cast, func, literal_column
+from sqlalchemy import ColumnElement, Integer, Numeric, String, case, cast, func, literal_column
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -26,21 +26,28 @@ class NotCompilable(Exception):
     """The shape asks for something this module cannot build: the caller answers another way."""
 
 
+def sql_text(constant: str) -> ColumnElement[str]:
+    """A constant string written into the SQL itself (not a bind parameter), so the statement
+    reads as a DBA would write it; only for constants of this module, never a client's value."""
+    return literal_column("'" + constant.replace("'", "''") + "'", String)
+
+
 def iso_timestamp(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """A timestamptz as Python's `datetime.isoformat()` writes the UTC datetimes asyncpg
     returns (`2025-01-15T10:30:00+00:00`, microseconds only when non-zero): PostgreSQL's own
     JSON text trims trailing zeros of the fraction and follows the session's TimeZone."""
-    utc = func.timezone("UTC", value)
-    seconds = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
-    fraction = func.to_char(utc, ".US")
-    whole = func.date_trunc("second", utc) == utc
-    return seconds.op("||")(case((whole, ""), else_=fraction)).op("||")("+00:00")
+    utc = func.timezone(sql_text("UTC"), value)
+    seconds = func.to_char(utc, sql_text('YYYY-MM-DD"T"HH24:MI:SS'))
+    fraction = func.to_char(utc, sql_text(".US"))
+    whole = func.date_trunc(sql_text("second"), utc) == utc
+    with_fraction = seconds.op("||")(case((whole, sql_text("")), else_=fraction))
+    return with_fraction.op("||")(sql_text("+00:00"))
 
 
 def one_decimal(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """A percentage the view rounds to one decimal, as a JSON number that always shows it
     (`41.0`, like Python's float): float8's own text would be `41`."""
-    return func.round(cast(value, Numeric), 1)
+    return func.round(cast(value, Numeric), literal_column("1", Integer))
 
 
 def upper_name(value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -69,7 +76,7 @@ def constant(part: Constant) -> ColumnElement[Any]:
     """A fixed string; only GraphQL type names (letters, digits, `_`) are written inline."""
     if not _RESPONSE_KEY.match(part.text):
         raise NotCompilable(f"not a type name: {part.text!r}")
-    return literal_column(f"'{part.text}'", String)
+    return sql_text(part.text)
 
 
 RowValue = Callable[[Columns], ColumnElement[Any]]

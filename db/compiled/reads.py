@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Integer, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import batches as batch_queries
 from db.compiled.pages import ListSource, page_statement
 from db.compiled.rows import SUMMARY_COLUMNS, batch_json
-from db.compiled.shapes import BatchPage, OneBatch, RootRead
+from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget
 from db.models import batch_summary
 
 _VIEW = batch_summary.c
@@ -22,8 +22,25 @@ def statement_for(read: RootRead) -> Select[Any]:
     asked for by id is not visible)."""
     if isinstance(read, OneBatch):
         built = batch_json(read.agency_id, _VIEW, read.shape, read.batch_id)
-        return select(built).where(_VIEW.agency_id == read.agency_id, _VIEW.id == read.batch_id)
+        statement = select(built).where(
+            _VIEW.agency_id == read.agency_id, _VIEW.id == read.batch_id
+        )
+        if read.budget is not None:
+            statement = statement.where(_within(read.budget))
+        return statement
     return _batch_page(read)
+
+
+def _within(budget: RowsReadBudget) -> ColumnElement[bool]:
+    """The batch's lists read no more than the budget, counted with its real size (the
+    counters' `total_contacts`, as the resolvers count it) before any list is read."""
+    total = _VIEW.total_contacts
+    rows: ColumnElement[Any] = literal(0, Integer)
+    if budget.scanning_lists:
+        rows = rows + total * budget.scanning_lists
+    for page in budget.pages:
+        rows = rows + func.least(literal(page, Integer), total)
+    return rows <= budget.maximum
 
 
 def _batch_page(read: BatchPage) -> Select[Any]:

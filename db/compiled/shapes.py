@@ -10,9 +10,7 @@ names a column of the row in scope (`name`, `total_contacts`) or a fact of the p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from core.pagination import Window
 from db.batches import BatchFilter
@@ -68,12 +66,26 @@ class BatchPage:
 
 
 @dataclass(frozen=True)
+class RowsReadBudget:
+    """What the contacts lists of one batch may make PostgreSQL read together
+    (`schema.limits.rows_read`): a list that scans is charged the batch's every contact, any
+    other at most its offset plus its page."""
+
+    maximum: int
+    scanning_lists: int
+    pages: tuple[int, ...]
+    """Offset plus page size of each list that does not scan."""
+
+
+@dataclass(frozen=True)
 class OneBatch:
-    """The root `batch(id:)`."""
+    """The root `batch(id:)`. With a budget, a batch whose lists would read more is not read
+    (no row: the caller lets the resolvers refuse it)."""
 
     agency_id: uuid.UUID
     batch_id: uuid.UUID
     shape: Shape
+    budget: RowsReadBudget | None = None
 
 
 RootRead = BatchPage | OneBatch
@@ -82,8 +94,3 @@ PAGE_FACTS = frozenset(
     {"total_count", "has_next_page", "has_previous_page", "start_cursor", "end_cursor"}
 )
 PAGINATION_FACTS = frozenset({"total", "page", "limit", "offset", "total_pages", "has_more"})
-
-
-def sort_values_of(values: Sequence[Any]) -> list[Any]:
-    """A cursor's sort values as the SQL sends them (JSON), for the schema to sign."""
-    return list(values)

@@ -6,7 +6,7 @@ any error they raise makes the operation `NotCovered`, so the resolvers report i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLSchema
@@ -16,7 +16,16 @@ from core.arguments import parse_id, search_term
 from core.errors import DomainError
 from core.pagination import BATCH_LIMITS, CONTACT_LIMITS
 from db import batches as batch_queries
-from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, RootRead, Shape, Value
+from db.compiled.shapes import (
+    BatchPage,
+    ContactPage,
+    Nested,
+    OneBatch,
+    RootRead,
+    RowsReadBudget,
+    Shape,
+    Value,
+)
 from schema.compiled.shapes import (
     BATCH_FIELDS,
     NotCovered,
@@ -48,8 +57,6 @@ class RootPlan:
     read: RootRead | None
     """None for `__typename`."""
     cursors: tuple[CursorSite, ...] = ()
-    rows_read: int = 0
-    """The most rows this field's contacts lists may make PostgreSQL read."""
 
 
 def _arguments(parent: GraphQLObjectType, node: FieldNode, variables: Any) -> dict[str, Any]:
@@ -112,38 +119,42 @@ class OperationPlanner:
         """`Query.batch(id:)` with its contacts lists (each read with the batch's own id)."""
         batch_id = parse_id("id", arguments["id"])
         sites: list[CursorSite] = []
-        rows_read = 0
+        scanning_lists = 0
+        pages: list[int] = []
 
         def contacts(nodes: list[FieldNode], builder: ShapeBuilder) -> ContactPage:
-            nonlocal rows_read
+            nonlocal scanning_lists
             batch_type = self.schema.get_type("Batch")
             assert isinstance(batch_type, GraphQLObjectType)
-            page, paging = self._contacts(
+            page, paging, scans = self._contacts(
                 batch_id, nodes, _arguments(batch_type, nodes[0], self.variables)
             )
             kinds = tuple(
                 DATETIME if s.field.value in _DATETIME_SORTS else PLAIN for s in page.sort
             )
             sites.extend(connection_cursors((_key(nodes[0]),), page.shape, paging, (*kinds, UUID)))
-            rows_read += page.window.offset + page.window.limit
+            if scans:
+                scanning_lists += 1
+            else:
+                pages.append(page.window.offset + page.window.limit)
             return page
 
         shape = self.builder.object_shape(fields, "Batch", BATCH_FIELDS, {"contacts": contacts})
-        read = OneBatch(self.context.agency_id, batch_id, shape)
-        return RootPlan(key, read, tuple(sites), rows_read)
+        budget = (
+            RowsReadBudget(0, scanning_lists, tuple(pages)) if scanning_lists or pages else None
+        )
+        read = OneBatch(self.context.agency_id, batch_id, shape, budget)
+        return RootPlan(key, read, tuple(sites))
 
     def _contacts(
         self, batch_id: uuid.UUID, nodes: list[FieldNode], arguments: dict[str, Any]
-    ) -> tuple[ContactPage, Paging]:
-        """`Batch.contacts`, as its resolver reads its arguments. A list that scans the whole
-        batch (a search, a filter, a sort of several fields) is charged the batch's size
-        against the rows-read budget before its SQL runs; the compiled path leaves those to
-        the resolvers, which know that size."""
+    ) -> tuple[ContactPage, Paging, bool]:
+        """`Batch.contacts`, as its resolver reads its arguments; and whether the list scans
+        its whole batch (a search, a filter, a sort of several fields)."""
         filter_argument, sort_argument = arguments["filter"], arguments["sort"]
         term = search_term(arguments["search"])
-        if term is not None or filter_argument is not None or len(sort_argument or ()) > 1:
-            raise NotCovered("a contacts list that scans its batch")
-        query_filter = ContactFilter().to_query(term)
+        scans = term is not None or filter_argument is not None or len(sort_argument or ()) > 1
+        query_filter = _contact_filter(filter_argument).to_query(term)
         order = contact_sort(
             [ContactSort(field=s["field"], direction=s["direction"]) for s in sort_argument]
             if sort_argument
@@ -158,7 +169,21 @@ class OperationPlanner:
         paging = Paging(self.context.cursors, binding, arity=len(order) + 1)
         window = paging.window(CONTACT_LIMITS, **_paging_arguments(arguments))
         shape = self.builder.connection_shape(nodes, "Contact", contact_node)
-        return ContactPage(query_filter, order, window, shape), paging
+        return ContactPage(query_filter, order, window, shape), paging, scans
+
+
+def _contact_filter(argument: dict[str, Any] | None) -> ContactFilter:
+    """The `ContactFilter` input Strawberry would build from the coerced argument."""
+    if argument is None:
+        return ContactFilter()
+    return ContactFilter(
+        status=argument["status"],
+        status_in=argument["statusIn"],
+        outcome=argument["outcome"],
+        priority=argument["priority"],
+        do_not_call=argument["doNotCall"],
+        call_status=argument["callStatus"],
+    )
 
 
 def _paging_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -179,3 +204,24 @@ def connection_cursors(
             elif inner in (Value("start_cursor"), Value("end_cursor")):
                 sites.append(CursorSite((*base, key, inner_key), paging, kinds))
     return sites
+
+
+def with_budgets(plans: list[RootPlan], remaining: int) -> list[RootPlan]:
+    """The plans with the request's rows-read budget shared out: each batch whose lists do not
+    scan is held to their offsets plus pages (what they read at most), the batches whose lists
+    scan share the rest evenly. Conservative where the resolvers would be exact (they charge
+    each batch's real size in turn): a request refused here is answered by the resolvers."""
+    budgets = [p.read.budget if isinstance(p.read, OneBatch) else None for p in plans]
+    fixed = sum(sum(b.pages) for b in budgets if b is not None and not b.scanning_lists)
+    scanning = sum(1 for b in budgets if b is not None and b.scanning_lists)
+    if fixed > remaining:
+        raise NotCovered("lists that may read more rows than the request may")
+    share = (remaining - fixed) // scanning if scanning else 0
+    shared = []
+    for plan, budget in zip(plans, budgets, strict=True):
+        if isinstance(plan.read, OneBatch) and budget is not None:
+            maximum = share if budget.scanning_lists else sum(budget.pages)
+            read = replace(plan.read, budget=replace(budget, maximum=maximum))
+            plan = replace(plan, read=read)
+        shared.append(plan)
+    return shared

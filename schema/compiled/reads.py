@@ -7,8 +7,8 @@ transaction; PostgreSQL builds the field's JSON; here its cursors are signed
 
 Not covered, so answered by the resolvers: mutations, subscriptions, introspection, any field
 or argument `schema.compiled.shapes`/`plan` does not know, every error (a refused argument, a
-batch not found, a database fault), contacts lists that scan their batch (search, filter,
-several sort fields) and contacts below the batch list.
+batch not found, lists over the rows-read budget, a database fault) and contacts below the
+batch list.
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ from graphql.execution.values import get_variable_values
 from db.compiled.json_sql import NotCompilable
 from db.compiled.reads import read_json
 from schema.compiled.collect import collect_fields
-from schema.compiled.plan import DATETIME, UUID, CursorSite, OperationPlanner, RootPlan
+from schema.compiled.plan import (
+    DATETIME,
+    UUID,
+    CursorSite,
+    OperationPlanner,
+    RootPlan,
+    with_budgets,
+)
 from schema.compiled.shapes import NotCovered, ShapeBuilder
 from schema.context import Context
 from schema.limits import LimitChecks
@@ -64,9 +71,6 @@ class CompiledReads:
             plans = self._plan(document, operation, variables, context)
         except (NotCovered, NotCompilable) as reason:
             logger.debug("not compiled: %s", reason)
-            return None
-        budget = context.rows_read.maximum - context.rows_read.charged
-        if sum(plan.rows_read for plan in plans) > budget:
             return None
         try:
             return await self._run(plans, context)
@@ -112,7 +116,8 @@ class CompiledReads:
         builder = ShapeBuilder(fragments, coerced)
         planner = OperationPlanner(self.schema, builder, coerced, context)
         root_fields = collect_fields([operation.selection_set], "Query", fragments, coerced)
-        return [planner.root(key, fields) for key, fields in root_fields.items()]
+        plans = [planner.root(key, fields) for key, fields in root_fields.items()]
+        return with_budgets(plans, context.rows_read.maximum - context.rows_read.charged)
 
     async def _run(self, plans: list[RootPlan], context: Context) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -123,7 +128,7 @@ class CompiledReads:
             async with context.db.session() as session:
                 value = await read_json(session, plan.read)
             if value is None:
-                raise NotCovered("a batch not found: the resolvers report it")
+                raise NotCovered("no batch: not found, or its lists over the rows-read budget")
             for site in plan.cursors:
                 _sign(value, site.path, site)
             data[plan.key] = value
