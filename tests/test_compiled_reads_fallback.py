@@ -27,7 +27,7 @@ async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     def broken(read: Any) -> Any:
         return text("SELECT no_such_column FROM call_batches")
 
-    monkeypatch.setattr(db.compiled.reads, "statement_for", broken)
+    monkeypatch.setattr(db.compiled.reads, "_kept_statement", broken)
 
     response = await both_paths.agree(data.user_id, Q2, {"id": str(data.batch_ids[0])})
 

@@ -3,6 +3,7 @@ row-level security guards it as it guards every resolver's statement."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, func, literal, select
@@ -12,6 +13,7 @@ from db import batches as batch_queries
 from db.compiled.pages import ListSource, page_statement
 from db.compiled.rows import SUMMARY_COLUMNS, batch_json
 from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget
+from db.compiled.statements import STATEMENTS_KEPT, template_of
 from db.models import batch_summary
 
 _VIEW = batch_summary.c
@@ -60,9 +62,14 @@ def _batch_page(read: BatchPage) -> Select[Any]:
     )
 
 
+_kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(statement_for)
+"""The statement of a template (`statements.template_of`), built on first use."""
+
+
 async def read_json(session: AsyncSession, read: RootRead) -> Any:
     """The root field's JSON, decoded by the driver's JSON codec (the one that decodes
     `custom_data` for the resolvers, so every value reads the same); None when the statement
     found no row."""
-    found = (await session.execute(statement_for(read))).first()
+    template, values = template_of(read)
+    found = (await session.execute(_kept_statement(template), values)).first()
     return None if found is None else found[0]
