@@ -6,7 +6,9 @@ actually have been answered by it (else the comparison would prove nothing)."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,6 +72,19 @@ query Everything($id: ID!, $first: Int, $after: String, $sort: [ContactSort!], $
 fragment Counts on Batch {{ {EVERY_BATCH_FIELD} }}
 fragment ContactFields on Contact {{ {EVERY_CONTACT_FIELD} }}
 """
+
+
+def _dashboard_documents() -> dict[str, str]:
+    """The dashboard's own queries (dashboard/src/queries.js), its fragment inlined."""
+    source = (Path(__file__).parent.parent / "dashboard" / "src" / "queries.js").read_text()
+    blocks = dict(re.findall(r"export const (\w+) = gql`(.*?)`;", source, re.S))
+    fragment = blocks["BATCH_PROGRESS_FIELDS"]
+    return {
+        name: text.replace("${BATCH_PROGRESS_FIELDS}", fragment) for name, text in blocks.items()
+    }
+
+
+DASHBOARD = _dashboard_documents()
 
 COVERED = "covered"
 FALLS_BACK = "falls back"
@@ -136,6 +151,18 @@ def _requests(data: DataSet) -> list[tuple[str, str, dict[str, Any]]]:
         (FALLS_BACK, BATCHES_QUERY, {"search": "a\nb"}),
         (FALLS_BACK, BATCHES_QUERY, {"campaignId": "nope"}),
         (FALLS_BACK, "{ __schema { queryType { name } } }", {}),
+    ]
+    requests += [
+        (COVERED, DASHBOARD["BATCHES"], {"page": 1, "limit": 25}),
+        (COVERED, DASHBOARD["BATCHES"], {"page": 2, "limit": 2, "status": "PENDING"}),
+        (COVERED, DASHBOARD["BATCHES"], {"page": 1, "limit": 10, "search": "alp"}),
+        (COVERED, DASHBOARD["BATCH"], {"id": main}),
+        (FALLS_BACK, DASHBOARD["CAPABILITIES"], {}),
+    ]
+    requests += [
+        (COVERED, DASHBOARD["CONTACTS"], {"id": main, "first": 25, **c})
+        for c in contacts
+        if not {"limit", "page", "offset", "first"} & set(c)
     ]
     requests += [(COVERED, CONTACTS_QUERY, {"id": main, **c}) for c in contacts]
     requests += [(COVERED, WALK_QUERY, {"id": main, **c}) for c in contacts if "limit" not in c]
