@@ -363,6 +363,14 @@ def read_documents(draw: Any, data: DataSet) -> tuple[str, dict[str, Any], bool]
 
 
 def _with_directive(written: str, directive: str) -> str:
-    """`name(args) { … }` → `name(args) @directive { … }`."""
-    head, brace, rest = written.partition(" {")
-    return f"{head} {directive}{brace}{rest}" if brace else f"{written} {directive}"
+    """`name(args) { … }` → `name(args) @directive { … }`: before the field's selection set,
+    the first brace outside its arguments (which may hold braces of their own)."""
+    depth = 0
+    for position, char in enumerate(written):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "{" and depth == 0:
+            return f"{written[:position]}{directive} {written[position:]}"
+    return f"{written} {directive}"

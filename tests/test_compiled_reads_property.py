@@ -28,5 +28,11 @@ async def test_generated_documents_agree_byte_for_byte(
 ) -> None:
     document, variables, covered = draw.draw(read_documents(data))
     both_paths.answered.clear()
-    await both_paths.agree(data.user_id, document, variables)
+    body = (await both_paths.agree(data.user_id, document, variables)).json()
+    codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+    assert not codes & {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}, (
+        "the strategy wrote a document the server refuses",
+        document,
+        body,
+    )
     assert both_paths.answered == [covered], (document, variables)
