@@ -29,7 +29,13 @@ async def test_generated_documents_agree_byte_for_byte(
     document, variables, covered = draw.draw(read_documents(data))
     both_paths.answered.clear()
     body = (await both_paths.agree(data.user_id, document, variables)).json()
-    codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+    errors = body.get("errors", [])
+    if any(error["extensions"].get("limit") == "cost" for error in errors):
+        # Refused by the query limits before execution (contacts under a long batch list):
+        # on both paths alike, and the compiled path declines what was not checked.
+        assert both_paths.answered == [False]
+        return
+    codes = {error["extensions"]["code"] for error in errors}
     assert not codes & {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"}, (
         "the strategy wrote a document the server refuses",
         document,
