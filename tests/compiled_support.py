@@ -5,6 +5,8 @@ with the same status and the very same bytes."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -193,6 +195,46 @@ class BothPaths:
 
 def _without_request_ids(body: bytes) -> bytes:
     """Error bodies carry each request's own id; everything else must match byte for byte."""
-    import re
-
     return re.sub(rb'"requestId":"[^"]*"', b'"requestId":"-"', body)
+
+
+class DifferentialTransport(httpx.AsyncBaseTransport):
+    """Sends each GraphQL query to the reference app (compiled path off) and then to the app
+    under test, asserts the same status and bytes, and returns the latter's response: a read
+    test run through it proves both paths agree on every request it makes. Anything that is not
+    a plain POST of a query (a mutation, another route) goes to the app under test only."""
+
+    def __init__(self, compiled: httpx.AsyncBaseTransport, reference: httpx.AsyncBaseTransport):
+        self.compiled = compiled
+        self.reference = reference
+        self.compared = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not _is_query(request):
+            return await self.compiled.handle_async_request(request)
+        reference = await self.reference.handle_async_request(_copy(request))
+        compiled = await self.compiled.handle_async_request(request)
+        expected, got = await reference.aread(), await compiled.aread()
+        assert (compiled.status_code, _without_request_ids(got)) == (
+            reference.status_code,
+            _without_request_ids(expected),
+        ), (request.content, got, expected)
+        self.compared += 1
+        return compiled
+
+
+def _is_query(request: httpx.Request) -> bool:
+    if request.method != "POST" or request.url.path != "/graphql":
+        return False
+    try:
+        body = json.loads(request.content)
+    except ValueError:
+        return False
+    query = body.get("query") if isinstance(body, dict) else None
+    return isinstance(query, str) and not re.match(r"\s*(mutation|subscription)\b", query)
+
+
+def _copy(request: httpx.Request) -> httpx.Request:
+    return httpx.Request(
+        request.method, request.url, headers=request.headers, content=request.content
+    )
