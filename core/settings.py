@@ -118,6 +118,10 @@ class Settings(DatabaseSettings):
     """Comma-separated origins whose browser pages may call the API (a front end served from
     another origin, e.g. `https://dashboard.example.com`); empty: no cross-origin access."""
 
+    compiled_reads: bool = True
+    """Answer the read queries the compiled path covers with one SQL statement per root field
+    (`schema/compiled/`); `false`: every query through the resolvers (the reference)."""
+
     @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]

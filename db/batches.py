@@ -35,7 +35,7 @@ class BatchFilter:
     the status): for APIs whose status words differ from the database's (Weya's "active")."""
 
 
-def _matching(
+def matching(
     columns: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]],
     agency_id: uuid.UUID,
     batch_filter: BatchFilter,
@@ -122,7 +122,7 @@ async def list_batches(
         found: Sequence[Row[Any]] = (await session.execute(statement, parameters)).all()
         return found
     query: Select[Any] = select(batch_summary).where(
-        *_matching(summary_columns, agency_id, batch_filter)
+        *matching(summary_columns, agency_id, batch_filter)
     )
     if after is not None:
         query = query.where(rows_after(NEWEST_FIRST, after))
@@ -146,16 +146,24 @@ async def count_batches(
     if prebuilt is not None:
         statement = _COUNT_ALL if after is None else _COUNT_ALL_AFTER
         return int((await session.execute(statement, prebuilt)).scalar_one())
-    batches = CallBatch.__table__.c
+    query = count_query(agency_id, batch_filter, after)
+    return int((await session.execute(query)).scalar_one())
+
+
+def count_query(
+    agency_id: uuid.UUID, batch_filter: BatchFilter, after: Sequence[Any] | None = None
+) -> Select[Any]:
+    """`SELECT count(*) AS rows` of the matching batches (after a position, when given)."""
+    batches = _table_columns
     query = (
-        select(func.count())
+        select(func.count().label("rows"))
         .select_from(CallBatch)
-        .where(batches.deleted_at.is_(None), *_matching(batches, agency_id, batch_filter))
+        .where(batches.deleted_at.is_(None), *matching(batches, agency_id, batch_filter))
     )
     if after is not None:
         keys = [OrderKey(batches.created_at, True), OrderKey(batches.id, True)]
         query = query.where(rows_after(keys, after))
-    return int((await session.execute(query)).scalar_one())
+    return query
 
 
 _GET_BATCH = select(batch_summary).where(

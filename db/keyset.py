@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, literal, or_, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, false, literal, or_, tuple_
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,27 @@ def rows_after(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement
         raise ValueError("one value per sort key is required")
     if _row_comparable(keys, values):
         left = tuple_(*(key.expression for key in keys))
-        right = tuple_(
-            *(literal(v, key.expression.type) for key, v in zip(keys, values, strict=True))
-        )
+        right = tuple_(*(_value(key, v) for key, v in zip(keys, values, strict=True)))
         return left < right if keys[0].descending else left > right
     condition: ColumnElement[bool] = false()
     for key, value in reversed(list(zip(keys, values, strict=True))):
         condition = or_(_beyond(key, value), and_(_equal(key, value), condition))
     return condition
+
+
+@dataclass(frozen=True)
+class BoundValue:
+    """A sort value given when the statement runs, as the bind parameter `name` (for a
+    statement built once and run with each cursor's values)."""
+
+    name: str
+
+
+def _value(key: OrderKey, value: Any) -> ColumnElement[Any]:
+    """A sort value as SQL, of the key's type."""
+    if isinstance(value, BoundValue):
+        return bindparam(value.name, type_=key.expression.type)
+    return literal(value, key.expression.type)
 
 
 def _row_comparable(keys: Sequence[OrderKey], values: Sequence[Any]) -> bool:
@@ -62,8 +75,9 @@ def _row_comparable(keys: Sequence[OrderKey], values: Sequence[Any]) -> bool:
 def _beyond(key: OrderKey, value: Any) -> ColumnElement[bool]:
     if value is None:
         return false()
+    bound = _value(key, value)
     beyond: ColumnElement[bool] = (
-        key.expression < value if key.descending else key.expression > value
+        key.expression < bound if key.descending else key.expression > bound
     )
     return or_(beyond, key.expression.is_(None)) if key.nullable else beyond
 
@@ -71,5 +85,5 @@ def _beyond(key: OrderKey, value: Any) -> ColumnElement[bool]:
 def _equal(key: OrderKey, value: Any) -> ColumnElement[bool]:
     if value is None:
         return key.expression.is_(None) if key.nullable else false()
-    equal: ColumnElement[bool] = key.expression == value
+    equal: ColumnElement[bool] = key.expression == _value(key, value)
     return equal

@@ -8,7 +8,6 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.errors import ErrorCodes
-from schema.execution import LeafFastPathExecution
 from schema.limits import LimitChecks, QueryLimiter, QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
@@ -33,5 +32,4 @@ def build_schema(limits: QueryLimits | None = None) -> CallBatchSchema:
         extensions=[ErrorCodes, lambda: QueryLimiter(checks), SubscriptionsOverWebsocket],
     )
     schema.limit_checks = checks
-    schema.execution_context_class = LeafFastPathExecution.for_schema(schema._schema)
     return schema

@@ -18,6 +18,7 @@ from app import create_app
 from core.settings import Settings
 from db.engine import create_engine
 from migrations import alembic_config
+from tests.compiled_support import DifferentialTransport
 from tests.database import postgres_server, scratch_database
 from tests.factories import Factory
 from tests.ops_support import (
@@ -102,11 +103,44 @@ def app_state(
     )
 
 
+DIFFERENTIAL_MODULES = tuple(
+    f"tests.test_read_{name}"
+    for name in (
+        "batches_list",
+        "contact_filters",
+        "contact_sorting",
+        "cursor_walk_property",
+        "cursors",
+        "offset_paging",
+    )
+)
+"""The read tests whose every GraphQL query is also answered with the compiled path off, the
+two responses compared byte for byte (`DifferentialTransport`). Not the read tests that count
+the statements a request sends (`statement_counts`, `sibling_fields`): a second app's
+statements would be counted too; their documents are compared in test_compiled_reads_agree."""
+
+
 @pytest.fixture
-async def client(app_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app_state: AppState, request: pytest.FixtureRequest
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(app_state.settings)
     app.state.app = app_state
-    transport = httpx.ASGITransport(app=app)
+    transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
+    if (
+        request.module.__name__.startswith(DIFFERENTIAL_MODULES)
+        and app_state.settings.compiled_reads
+    ):
+        reference_state = AppState(
+            settings=app_state.settings.model_copy(update={"compiled_reads": False}),
+            engine=app_state.engine,
+            read_engine=app_state.read_engine,
+            sessions=app_state.sessions,
+            read_sessions=app_state.read_sessions,
+        )
+        reference = create_app(reference_state.settings)
+        reference.state.app = reference_state
+        transport = DifferentialTransport(transport, httpx.ASGITransport(app=reference))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

@@ -1,6 +1,8 @@
 """The error contract, continued: missing and foreign batches answer alike, anything unexpected
 is masked (INTERNAL_SERVER_ERROR, a request id the log shares, no SQL), unusable HTTP requests
-and GraphQL syntax or validation errors get their codes."""
+and GraphQL syntax or validation errors get their codes. On the resolvers' path (the compiled
+path is off here: these tests break the resolvers' query functions); a failure of the compiled
+path falls back to them (tests/test_compiled_reads_fallback.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests.compiled_fixtures import resolvers_only_app_state
 from tests.factories import Factory
 from tests.security_support import (
     BATCH_QUERY,
@@ -24,6 +27,8 @@ from tests.security_support import (
     post_graphql,
 )
 from tests.tenant import JWT_SECRET, Tenant, token_for
+
+__all__ = ["resolvers_only_app_state"]
 
 
 async def not_found_response(tenant: Tenant, batch_id: uuid.UUID) -> httpx.Response:

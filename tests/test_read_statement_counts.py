@@ -1,13 +1,19 @@
-"""What a query costs in SQL statements: a fixed number however many contacts a page holds
-(callLogs through one DataLoader), and nothing that the query does not select."""
+"""What a query costs in SQL statements on the resolvers' path (the reference, and what answers
+whatever the compiled path does not cover): a fixed number however many contacts a page holds
+(callLogs through one DataLoader), and nothing that the query does not select. The compiled
+path's statements are counted in tests/test_round_trips.py."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.compiled_fixtures import resolvers_only_app_state
 from tests.factories import Factory
 from tests.read_api_support import batch_with_two_call_logs_each, statements_on
 from tests.tenant import Tenant
+
+__all__ = ["resolvers_only_app_state"]
+
 
 PAGE_WITH_CALL_LOGS = """
 query($id: ID!, $limit: Int) {

@@ -1,7 +1,7 @@
 """How many round trips to PostgreSQL a read request makes, counted on the app's own engine and
 pool (not the tests' shared connection): every statement SQLAlchemy sends, plus what asyncpg
-sends by itself (BEGIN, ROLLBACK, a pre-ping's `;`), for the bench's own Q1 and Q2 documents;
-the numbers are reported in docs/BENCHMARKS.md."""
+sends by itself (BEGIN, ROLLBACK, a pre-ping's `;`), for the bench's own Q1 and Q2 documents,
+on the resolvers' path and on the compiled path; the numbers are reported in docs/BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -97,27 +98,37 @@ async def _logged() -> None:
         await asyncio.sleep(0)
 
 
-async def test_the_batch_list_takes_six_round_trips_and_no_pre_ping(
-    settings: Settings, committed: CommittedData
+@pytest.mark.parametrize(("compiled", "expected"), [(False, 6), (True, 5)])
+async def test_the_batch_list_round_trips_and_no_pre_ping(
+    settings: Settings, committed: CommittedData, compiled: bool, expected: int
 ) -> None:
+    """Resolvers: BEGIN, scope, sign-in, the page, the count, ROLLBACK. Compiled: the page
+    and its count are one statement."""
     agency_id, user_id = await committed.agency_with_user()
     for _ in range(3):
         await committed.batch(agency_id, contacts=2)
+    settings = settings.model_copy(update={"compiled_reads": compiled})
     async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
         sent = await _trips_of(tenant, trips, Q1, {})
 
-    assert len(sent) == 6, sent
+    assert len(sent) == expected, sent
     assert sorted(sql for sql in sent if sql in ("BEGIN;", "ROLLBACK;")) == ["BEGIN;", "ROLLBACK;"]
     assert ";" not in sent, "no pre-ping"
+    assert compiled == any("json_build_object" in sql for sql in sent)
 
 
-async def test_a_batch_with_50_contacts_and_call_logs_takes_eight_round_trips(
-    settings: Settings, committed: CommittedData
+@pytest.mark.parametrize(("compiled", "expected"), [(False, 8), (True, 5)])
+async def test_a_batch_with_50_contacts_and_call_logs_round_trips(
+    settings: Settings, committed: CommittedData, compiled: bool, expected: int
 ) -> None:
+    """Resolvers: BEGIN, scope, sign-in, the batch, its contacts, their count, their call logs,
+    ROLLBACK. Compiled: the batch with all of its page in one statement."""
     agency_id, user_id = await committed.agency_with_user()
     batch_id = await committed.batch(agency_id, contacts=60)
+    settings = settings.model_copy(update={"compiled_reads": compiled})
     async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
         sent = await _trips_of(tenant, trips, Q2, {"id": str(batch_id)})
 
-    assert len(sent) == 8, sent
+    assert len(sent) == expected, sent
     assert sorted(sql for sql in sent if sql in ("BEGIN;", "ROLLBACK;")) == ["BEGIN;", "ROLLBACK;"]
+    assert compiled == any("json_build_object" in sql for sql in sent)

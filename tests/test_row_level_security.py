@@ -19,8 +19,11 @@ from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 from sqlalchemy.sql.visitors import ExternallyTraversible
 
+from core.pagination import Window
 from db import batches as batch_queries
 from db import contacts as contact_queries
+from db.compiled.reads import read_json
+from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, Shape, Value
 from db.tenancy import APP_ROLE, RequestDatabase, user_scope
 from tests.factories import Factory
 
@@ -193,6 +196,39 @@ async def others_call_logs(session: AsyncSession, me: Agency, other: Agency) -> 
     return {log.id for entries in logs.values() for log in entries}
 
 
+def _ids(value: Any) -> set[Any]:
+    """Every `id` in a compiled read's JSON, as UUIDs."""
+    if isinstance(value, list):
+        return {found for item in value for found in _ids(item)}
+    if isinstance(value, dict):
+        own = {uuid.UUID(value["id"])} if "id" in value else set()
+        return own | {found for item in value.values() for found in _ids(item)}
+    return set()
+
+
+_CONTACTS_WITH_LOGS: Shape = (
+    ("id", Value("id")),
+    ("callLogs", Nested("call_logs", (("id", Value("id")),))),
+)
+
+
+async def compiled_batch_page(session: AsyncSession, me: Agency, other: Agency) -> set[Any]:
+    shape: Shape = (("nodes", Nested("nodes", (("id", Value("id")),))),)
+    read = BatchPage(me.agency_id, batch_queries.BatchFilter(), Window(limit=100), shape)
+    return _ids(await read_json(session, read))
+
+
+async def compiled_others_batch(session: AsyncSession, me: Agency, other: Agency) -> set[Any]:
+    contacts = ContactPage(
+        contact_queries.ContactFilter(),
+        contact_queries.DEFAULT_SORT,
+        Window(limit=100),
+        (("nodes", Nested("nodes", _CONTACTS_WITH_LOGS)), ("totalCount", Value("total_count"))),
+    )
+    shape: Shape = (("id", Value("id")), ("contacts", contacts))
+    return _ids(await read_json(session, OneBatch(me.agency_id, other.batch_id, shape)))
+
+
 QUERY_CALLS: dict[str, QueryCall] = {
     "list_batches": listed_batches,
     "count_batches": counted_batches,
@@ -201,6 +237,8 @@ QUERY_CALLS: dict[str, QueryCall] = {
     "list_contacts with search and call status": others_contacts_searched,
     "count_contacts (counters and SQL count)": others_contacts_counted,
     "call_logs_by_contact of the other agency's contacts": others_call_logs,
+    "compiled batches page": compiled_batch_page,
+    "compiled batch of the other agency, with contacts and call logs": compiled_others_batch,
 }
 
 
@@ -224,7 +262,7 @@ async def test_query_functions_without_their_agency_filter_still_see_only_their_
     assert rewritten, "the agency filter was not in the SQL, so nothing was proven"
     assert all("agency_id = " not in statement for statement in rewritten)
     assert without_rls, "the stripped query must reach the other agency's rows without RLS"
-    if name == "list_batches":
+    if name in ("list_batches", "compiled batches page"):
         assert b.batch_id in without_rls and with_rls == {a.batch_id}
     elif name == "count_batches":
         assert len(without_rls) == 2 and len(with_rls) == 1

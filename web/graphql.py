@@ -20,6 +20,7 @@ from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLa
 from core.settings import Settings
 from db.tenancy import RequestDatabase
 from schema import CallBatchSchema
+from schema.compiled.reads import CompiledReads
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.limits.rows_read import RowsRead
@@ -88,6 +89,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql")
         self.limit_checks = schema.limit_checks
         self.graphql_schema = schema._schema
+        self.compiled_reads = CompiledReads(schema._schema, schema.limit_checks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -213,6 +215,27 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if request.method == "GET" and not data:
             return "graphiql"
         return graphql_operation_name(data, self.limit_checks.parse)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """A query the compiled path covers is answered by it; any other by the resolvers."""
+        state: AppState = request.app.state.app
+        if state.settings.compiled_reads:
+            data = await self.compiled_reads.answer(
+                request_data.query, request_data.variables, request_data.operation_name, context
+            )
+            if data is not None:
+                return ExecutionResult(data=data, errors=None)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson refuses what `json` accepts but PostgreSQL cannot store (lone surrogates) and

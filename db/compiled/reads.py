@@ -1,0 +1,75 @@
+"""Run a compiled read: one statement per root field, returning the JSON PostgreSQL built. Runs in the request's own transaction (the app role, `app.agency_id` set), so
+row-level security guards it as it guards every resolver's statement."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import batches as batch_queries
+from db.compiled.pages import ListSource, page_statement
+from db.compiled.rows import SUMMARY_COLUMNS, batch_json
+from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget
+from db.compiled.statements import STATEMENTS_KEPT, template_of
+from db.models import batch_summary
+
+_VIEW = batch_summary.c
+
+
+def statement_for(read: RootRead) -> Select[Any]:
+    """The one statement answering `read`: one row of one JSON column (none when the batch
+    asked for by id is not visible)."""
+    if isinstance(read, OneBatch):
+        built = batch_json(read.agency_id, _VIEW, read.shape, read.batch_id)
+        statement = select(built).where(
+            _VIEW.agency_id == read.agency_id, _VIEW.id == read.batch_id
+        )
+        if read.budget is not None:
+            statement = statement.where(_within(read.budget))
+        return statement
+    return _batch_page(read)
+
+
+def _within(budget: RowsReadBudget) -> ColumnElement[bool]:
+    """The batch's lists read no more than the budget, counted with its real size (the
+    counters' `total_contacts`, as the resolvers count it) before any list is read."""
+    total = _VIEW.total_contacts
+    rows: ColumnElement[Any] = literal(0, Integer)
+    if budget.scanning_lists:
+        rows = rows + total * budget.scanning_lists
+    for page in budget.pages:
+        rows = rows + func.least(literal(page, Integer), total)
+    return rows <= budget.maximum
+
+
+def _batch_page(read: BatchPage) -> Select[Any]:
+    """`list_batches` and `count_batches` of one filter as one statement."""
+    agency_id, batch_filter = read.agency_id, read.batch_filter
+    source = ListSource(
+        columns=SUMMARY_COLUMNS,
+        conditions=tuple(batch_queries.matching(_VIEW, agency_id, batch_filter)),
+        keys=batch_queries.NEWEST_FIRST,
+        count=lambda after: batch_queries.count_query(agency_id, batch_filter, after),
+    )
+    return page_statement(
+        source,
+        read.window,
+        read.shape,
+        lambda columns, shape: batch_json(agency_id, columns, shape),
+    )
+
+
+_kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(statement_for)
+"""The statement of a template (`statements.template_of`), built on first use."""
+
+
+async def read_json(session: AsyncSession, read: RootRead) -> Any:
+    """The root field's JSON, decoded by the driver's JSON codec (the one that decodes
+    `custom_data` for the resolvers, so every value reads the same); None when the statement
+    found no row."""
+    template, values = template_of(read)
+    found = (await session.execute(_kept_statement(template), values)).first()
+    return None if found is None else found[0]
