@@ -196,6 +196,11 @@ async def others_call_logs(session: AsyncSession, me: Agency, other: Agency) -> 
     return {log.id for entries in logs.values() for log in entries}
 
 
+async def _compiled_json(session: AsyncSession, read: Any) -> Any:
+    found = await read_json(session, read)
+    return None if found is None else found[0]
+
+
 def _ids(value: Any) -> set[Any]:
     """Every `id` in a compiled read's JSON, as UUIDs."""
     if isinstance(value, list):
@@ -215,7 +220,7 @@ _CONTACTS_WITH_LOGS: Shape = (
 async def compiled_batch_page(session: AsyncSession, me: Agency, other: Agency) -> set[Any]:
     shape: Shape = (("nodes", Nested("nodes", (("id", Value("id")),))),)
     read = BatchPage(me.agency_id, batch_queries.BatchFilter(), Window(limit=100), shape)
-    return _ids(await read_json(session, read))
+    return _ids(await _compiled_json(session, read))
 
 
 async def compiled_others_batch(session: AsyncSession, me: Agency, other: Agency) -> set[Any]:
@@ -226,7 +231,7 @@ async def compiled_others_batch(session: AsyncSession, me: Agency, other: Agency
         (("nodes", Nested("nodes", _CONTACTS_WITH_LOGS)), ("totalCount", Value("total_count"))),
     )
     shape: Shape = (("id", Value("id")), ("contacts", contacts))
-    return _ids(await read_json(session, OneBatch(me.agency_id, other.batch_id, shape)))
+    return _ids(await _compiled_json(session, OneBatch(me.agency_id, other.batch_id, shape)))
 
 
 QUERY_CALLS: dict[str, QueryCall] = {

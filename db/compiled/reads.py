@@ -20,29 +20,31 @@ _VIEW = batch_summary.c
 
 
 def statement_for(read: RootRead) -> Select[Any]:
-    """The one statement answering `read`: one row of one JSON column (none when the batch
-    asked for by id is not visible)."""
+    """The one statement answering `read`: one row of its JSON and the rows its contacts lists
+    read (none when the batch asked for by id is not visible, or its lists would read more
+    than the budget)."""
     if isinstance(read, OneBatch):
         built = batch_json(read.agency_id, _VIEW, read.shape, read.batch_id)
-        statement = select(built).where(
+        rows = _rows_read(read.budget) if read.budget is not None else literal(0, Integer)
+        statement = select(built, rows).where(
             _VIEW.agency_id == read.agency_id, _VIEW.id == read.batch_id
         )
         if read.budget is not None:
-            statement = statement.where(_within(read.budget))
+            statement = statement.where(rows <= read.budget.maximum)
         return statement
     return _batch_page(read)
 
 
-def _within(budget: RowsReadBudget) -> ColumnElement[bool]:
-    """The batch's lists read no more than the budget, counted with its real size (the
-    counters' `total_contacts`, as the resolvers count it) before any list is read."""
+def _rows_read(budget: RowsReadBudget) -> ColumnElement[int]:
+    """What the batch's lists read, counted with its real size (the counters'
+    `total_contacts`, as the resolvers count it) before any list is read."""
     total = _VIEW.total_contacts
     rows: ColumnElement[Any] = literal(0, Integer)
     if budget.scanning_lists:
         rows = rows + total * budget.scanning_lists
     for page in budget.pages:
         rows = rows + func.least(literal(page, Integer), total)
-    return rows <= budget.maximum
+    return rows
 
 
 def _batch_page(read: BatchPage) -> Select[Any]:
@@ -66,10 +68,12 @@ _kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(statement_for)
 """The statement of a template (`statements.template_of`), built on first use."""
 
 
-async def read_json(session: AsyncSession, read: RootRead) -> Any:
+async def read_json(session: AsyncSession, read: RootRead) -> tuple[Any, int] | None:
     """The root field's JSON, decoded by the driver's JSON codec (the one that decodes
-    `custom_data` for the resolvers, so every value reads the same); None when the statement
-    found no row."""
+    `custom_data` for the resolvers, so every value reads the same), and the rows its contacts
+    lists read; None when the statement found no row."""
     template, values = template_of(read)
     found = (await session.execute(_kept_statement(template), values)).first()
-    return None if found is None else found[0]
+    if found is None:
+        return None
+    return found[0], found[1] if len(found) > 1 else 0

@@ -206,11 +206,13 @@ def connection_cursors(
     return sites
 
 
-def with_budgets(plans: list[RootPlan], remaining: int) -> list[RootPlan]:
+def with_budgets(plans: list[RootPlan], remaining: int, large_read: int) -> list[RootPlan]:
     """The plans with the request's rows-read budget shared out: each batch whose lists do not
     scan is held to their offsets plus pages (what they read at most), the batches whose lists
     scan share the rest evenly. Conservative where the resolvers would be exact (they charge
-    each batch's real size in turn): a request refused here is answered by the resolvers."""
+    each batch's real size in turn): a request refused here is answered by the resolvers.
+    Each batch is also held below `large_read` rows: a large read takes its agency's turn
+    first (`db/large_reads.py`), which the resolvers do, so it is left to them."""
     budgets = [p.read.budget if isinstance(p.read, OneBatch) else None for p in plans]
     fixed = sum(sum(b.pages) for b in budgets if b is not None and not b.scanning_lists)
     scanning = sum(1 for b in budgets if b is not None and b.scanning_lists)
@@ -220,7 +222,7 @@ def with_budgets(plans: list[RootPlan], remaining: int) -> list[RootPlan]:
     shared = []
     for plan, budget in zip(plans, budgets, strict=True):
         if isinstance(plan.read, OneBatch) and budget is not None:
-            maximum = share if budget.scanning_lists else sum(budget.pages)
+            maximum = min(share if budget.scanning_lists else sum(budget.pages), large_read - 1)
             read = replace(plan.read, budget=replace(budget, maximum=maximum))
             plan = replace(plan, read=read)
         shared.append(plan)

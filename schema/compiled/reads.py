@@ -7,8 +7,9 @@ transaction; PostgreSQL builds the field's JSON; here its cursors are signed
 
 Not covered, so answered by the resolvers: mutations, subscriptions, introspection, any field
 or argument `schema.compiled.shapes`/`plan` does not know, every error (a refused argument, a
-batch not found, lists over the rows-read budget, a database fault) and contacts below the
-batch list.
+batch not found, lists over the rows-read budget or large enough to take the agency's turn, a
+database fault) and contacts below the batch list. What the compiled lists read is charged to
+the request's rows-read account, as the resolvers charge theirs.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class CompiledReads:
         planner = OperationPlanner(self.schema, builder, coerced, context)
         root_fields = collect_fields([operation.selection_set], "Query", fragments, coerced)
         plans = [planner.root(key, fields) for key, fields in root_fields.items()]
-        return with_budgets(plans, context.rows_read.maximum - context.rows_read.charged)
+        rows_read = context.rows_read
+        return with_budgets(plans, rows_read.maximum - rows_read.charged, rows_read.large_read)
 
     async def _run(self, plans: list[RootPlan], context: Context) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -126,9 +128,12 @@ class CompiledReads:
                 data[plan.key] = "Query"
                 continue
             async with context.db.session() as session:
-                value = await read_json(session, plan.read)
-            if value is None:
+                found = await read_json(session, plan.read)
+            if found is None:
                 raise NotCovered("no batch: not found, or its lists over the rows-read budget")
+            value, rows_read = found
+            # Within the budget (the statement checked it): counted for the agency's share.
+            context.rows_read.charge(rows_read, "this batch's contacts lists")
             for site in plan.cursors:
                 _sign(value, site.path, site)
             data[plan.key] = value
