@@ -45,17 +45,27 @@ async def answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
+async def send_until_refused(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[list[int], dict[str, str]]:
+    """Send `request` on one connection, one after the other, until a 429 (at most 4 times):
+    the statuses, and the last answer's headers."""
+    statuses: list[int] = []
+    headers: dict[str, str] = {}
+    while 429 not in statuses and len(statuses) < 4:
+        writer.write(request)
+        status, headers = await answer(reader)
+        statuses.append(status)
+    return statuses, headers
+
+
 async def test_the_next_request_on_a_rate_limited_connection_waits_for_retry_after(
     live: LiveServer, server: PrivateServer
 ) -> None:
     request = graphql_request(server.token())
     reader, writer = await live.open()
     try:
-        statuses: list[int] = []
-        while 429 not in statuses and len(statuses) < 4:
-            writer.write(request)
-            status, headers = await answer(reader)
-            statuses.append(status)
+        statuses, headers = await send_until_refused(reader, writer, request)
         refused_at = time.monotonic()
         writer.write(request)
 
@@ -81,11 +91,8 @@ async def test_a_new_connection_with_a_bearer_told_to_wait_is_held_then_refused_
 ) -> None:
     request = graphql_request(server.token())
     reader, writer = await live.open()
-    statuses: list[int] = []
     try:
-        while 429 not in statuses and len(statuses) < 4:
-            writer.write(request)
-            statuses.append((await answer(reader))[0])
+        statuses, _ = await send_until_refused(reader, writer, request)
     finally:
         writer.close()
     refused_by_app = BoundedHttpProtocol.refusals[429]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.large_reads import LOCK_NAMESPACE
+from db.large_reads import wait_for_large_read_turn
 from tests.factories import Factory
 from tests.rest_support import details_url, rest_get
 from tests.tenant import Tenant
@@ -18,6 +19,19 @@ from web.state import AppState
 
 REST_SEARCH = {"search": "a"}
 SEARCH = 'query Search($id: ID!) { batch(id: $id) { contacts(search: "a") { totalCount } } }'
+
+
+@asynccontextmanager
+async def turn_held_by_another_worker(
+    engine: AsyncEngine, agency_id: uuid.UUID
+) -> AsyncIterator[None]:
+    """The agency's large-read turn, taken by another connection's transaction for the block."""
+    async with AsyncSession(engine) as session:
+        await wait_for_large_read_turn(session, agency_id)
+        try:
+            yield
+        finally:
+            await session.rollback()
 
 
 async def searchable_batch(factory: Factory, tenant: Tenant) -> uuid.UUID:
@@ -39,18 +53,12 @@ async def test_a_large_read_waits_for_its_agencys_turn_and_no_other_agency_does(
     batch = await searchable_batch(factory, tenant)
     other_batch = await searchable_batch(factory, other_tenant)
 
-    async with engine.connect() as another_worker:
-        await another_worker.begin()
-        await another_worker.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:agency))"),
-            {"namespace": LOCK_NAMESPACE, "agency": str(tenant.agency_id)},
-        )
+    async with turn_held_by_another_worker(engine, tenant.agency_id):
         async with asyncio.timeout(5):
             other = await other_tenant.post(SEARCH, {"id": str(other_batch)})
         waiting = asyncio.create_task(tenant.post(SEARCH, {"id": str(batch)}))
         await asyncio.sleep(0.5)
         waited = not waiting.done()
-        await another_worker.rollback()
     async with asyncio.timeout(5):
         answer = await waiting
 
@@ -63,15 +71,9 @@ async def test_a_small_read_never_waits_for_a_turn(
     engine: AsyncEngine, factory: Factory, tenant: Tenant
 ) -> None:
     batch = await searchable_batch(factory, tenant)
-    async with engine.connect() as another_worker:
-        await another_worker.begin()
-        await another_worker.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:agency))"),
-            {"namespace": LOCK_NAMESPACE, "agency": str(tenant.agency_id)},
-        )
+    async with turn_held_by_another_worker(engine, tenant.agency_id):
         async with asyncio.timeout(5):
             answer = await tenant.post(SEARCH, {"id": str(batch)})
-        await another_worker.rollback()
 
     assert answer.json() == {"data": {"batch": {"contacts": {"totalCount": 1}}}}
 
@@ -82,16 +84,10 @@ async def test_a_large_rest_page_waits_for_its_agencys_turn_too(
     app_state.settings = app_state.settings.model_copy(update={"agency_large_read_rows": 2})
     batch = await searchable_batch(factory, tenant)
 
-    async with engine.connect() as another_worker:
-        await another_worker.begin()
-        await another_worker.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:agency))"),
-            {"namespace": LOCK_NAMESPACE, "agency": str(tenant.agency_id)},
-        )
+    async with turn_held_by_another_worker(engine, tenant.agency_id):
         waiting = asyncio.create_task(rest_get(tenant, details_url(batch), **REST_SEARCH))
         await asyncio.sleep(0.5)
         waited = not waiting.done()
-        await another_worker.rollback()
     async with asyncio.timeout(5):
         answer = await waiting
 
