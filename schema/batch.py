@@ -19,7 +19,7 @@ from schema.connection import Connection, connection
 from schema.context import Info
 from schema.inputs import ContactFilter, ContactSort, contact_sort
 from schema.limits.list_sizes import Paged, list_size
-from schema.limits.rows_read import admit_read, list_rows_read
+from schema.limits.rows_read import admit_read, contacts_list_scans, list_rows_read
 from schema.pagination import Paging, list_binding, list_slice
 from schema.types import BatchStatus, Contact, optional_id, page_contacts
 
@@ -113,7 +113,7 @@ class Batch:
         window = paging.window(
             CONTACT_LIMITS, page=page, offset=offset, limit=limit, first=first, after=after
         )
-        scans = term is not None or filter is not None or len(sort or ()) > 1
+        scans = contacts_list_scans(term, filter is not None, len(sort or ()))
         async with context.db.session() as session:
             await admit_read(
                 context.rows_read,

@@ -34,6 +34,7 @@ from schema.compiled.shapes import (
 )
 from schema.context import Context
 from schema.inputs import ContactFilter, ContactSort, contact_sort
+from schema.limits.rows_read import contacts_list_scans
 from schema.pagination import Paging, list_binding
 
 DATETIME, UUID, PLAIN = "datetime", "uuid", "plain"
@@ -153,7 +154,7 @@ class OperationPlanner:
         its whole batch (a search, a filter, a sort of several fields)."""
         filter_argument, sort_argument = arguments["filter"], arguments["sort"]
         term = search_term(arguments["search"])
-        scans = term is not None or filter_argument is not None or len(sort_argument or ()) > 1
+        scans = contacts_list_scans(term, filter_argument is not None, len(sort_argument or ()))
         query_filter = _contact_filter(filter_argument).to_query(term)
         order = contact_sort(
             [ContactSort(field=s["field"], direction=s["direction"]) for s in sort_argument]

@@ -52,6 +52,12 @@ class RowsRead:
         self.charged += rows
 
 
+def contacts_list_scans(search: str | None, filtered: bool, sort_fields: int) -> bool:
+    """Whether a contacts list reads its whole batch: a search, a filter or a sort of several
+    fields, which no index serves (the resolvers, the compiled path and REST pages alike)."""
+    return search is not None or filtered or sort_fields > 1
+
+
 def list_rows_read(total: int, window: Window, scans: bool) -> int:
     """What one call of a list of `total` rows reads: all of them when it scans, else the rows
     its offset skips and its page (never more than there are)."""

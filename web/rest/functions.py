@@ -17,7 +17,7 @@ from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_wi
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES, CONTACT_STATUSES, CampaignContact, batch_summary
-from schema.limits.rows_read import admit_read, list_rows_read
+from schema.limits.rows_read import admit_read, contacts_list_scans, list_rows_read
 from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import function_value, json_response
@@ -106,7 +106,11 @@ async def calls_batch_get(call: RestCall) -> Response:
             call.rows_read,
             session,
             agency_id,
-            list_rows_read(batch.total_contacts, window, scans=contact_filter.status is not None),
+            list_rows_read(
+                batch.total_contacts,
+                window,
+                contacts_list_scans(None, contact_filter != contact_queries.ContactFilter(), 0),
+            ),
             "this page of contacts",
         )
         rows = await contact_queries.list_contacts(

@@ -18,7 +18,7 @@ from core.pagination import Limits, offset_maths
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import CallLog, CampaignContact
-from schema.limits.rows_read import admit_read, list_rows_read
+from schema.limits.rows_read import admit_read, contacts_list_scans, list_rows_read
 from web.rest import spec
 from web.rest.endpoint import RestCall
 from web.rest.envelopes import weya_envelope_schema, weya_error, weya_success, weya_timestamp
@@ -60,7 +60,9 @@ async def batch_details(call: RestCall) -> Response:
             list_rows_read(
                 batch.total_contacts,
                 window,
-                scans=contact_filter != contact_queries.ContactFilter(),
+                contacts_list_scans(
+                    None, contact_filter != contact_queries.ContactFilter(), len(sort)
+                ),
             ),
             "this page of contacts",
         )
