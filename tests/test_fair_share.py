@@ -142,12 +142,13 @@ def test_an_agency_past_its_request_rate_is_refused_until_its_bucket_refills() -
 
 def test_an_agency_in_rows_read_debt_is_refused_until_it_is_paid_off() -> None:
     share = FairShare(slots=1, queue=0, wait_seconds=0.1, rows_per_second=1_000, rows_burst=500)
-    mine, theirs = share.lane_for(uuid.uuid4()), share.lane_for(uuid.uuid4())
+    my_agency = uuid.uuid4()
+    mine, theirs = share.lane_for_agency(my_agency), share.lane_for_agency(uuid.uuid4())
 
     share.admit(mine)
-    share.charge_rows(mine, 400)
+    share.charge_rows(my_agency, 400)
     share.admit(mine)
-    share.charge_rows(mine, 2_500)
+    share.charge_rows(my_agency, 2_500)
     with pytest.raises(RateLimited, match=r"read more rows than its share") as refused:
         share.admit(mine)
     share.admit(theirs)

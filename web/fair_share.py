@@ -137,10 +137,11 @@ class FairShare:
                 retry_after,
             )
 
-    def charge_rows(self, lane: Hashable, rows: int) -> None:
-        """Count the rows a finished request of `lane` made the database read."""
+    def charge_rows(self, agency_id: uuid.UUID, rows: int) -> None:
+        """Count the rows a finished request of the agency made the database read."""
         if rows and self._rows_per_second != math.inf:
             now = time.monotonic()
+            lane = self.lane_for_agency(agency_id)
             bucket = self._bucket(self._rows, lane, self._rows_per_second, self._rows_burst, now)
             bucket.charge(now, rows)
 

@@ -164,9 +164,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 try:
                     return await self._run(request, record)
                 finally:
-                    fair_share.charge_rows(
-                        fair_share.lane_for_agency(principal.agency_id), context.rows_read.charged
-                    )
+                    fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
             finally:
                 await db.close()
 

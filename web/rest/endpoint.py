@@ -110,9 +110,7 @@ async def _within_share(
         try:
             return await handler(call)
         finally:
-            fair_share.charge_rows(
-                fair_share.lane_for_agency(principal.agency_id), call.rows_read.charged
-            )
+            fair_share.charge_rows(principal.agency_id, call.rows_read.charged)
             await _close(db, request_id)
 
 
