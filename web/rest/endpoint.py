@@ -13,13 +13,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core.errors import DomainError
+from core.pagination import Window
+from db.contacts import ContactFilter
 from db.tenancy import RequestDatabase
 from schema.errors import domain_error_for
-from schema.limits.rows_read import RowsRead
+from schema.limits.rows_read import RowsRead, admit_read, contacts_list_scans, list_rows_read
 from web.auth import Principal, authenticate, verified_user
 from web.observability.exchange import CLIENT_CLOSED_REQUEST
 from web.request_guard import ClientDisconnected, log_disconnect, within_deadline
@@ -46,6 +49,26 @@ class RestCall:
     request_id: str
     rows_read: RowsRead
     """What this request's pages may make PostgreSQL read, as for GraphQL (`MAX_ROWS_READ`)."""
+
+
+async def admit_contacts_page(
+    call: RestCall,
+    session: AsyncSession,
+    total_contacts: int,
+    window: Window,
+    contact_filter: ContactFilter,
+    sort_fields: int = 0,
+) -> None:
+    """Before a page of a batch's contacts is read: charge it against the request's rows-read
+    account and take the agency's turn when it is large, as GraphQL's contacts lists do."""
+    scans = contacts_list_scans(None, contact_filter != ContactFilter(), sort_fields)
+    await admit_read(
+        call.rows_read,
+        session,
+        call.principal.agency_id,
+        list_rows_read(total_contacts, window, scans),
+        "this page of contacts",
+    )
 
 
 Handler = Callable[[RestCall], Awaitable[Response]]

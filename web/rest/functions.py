@@ -17,9 +17,8 @@ from core.pagination import BATCH_LIMITS, CONTACT_LIMITS, offset_maths, parse_wi
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import BATCH_STATUSES, CONTACT_STATUSES, CampaignContact, batch_summary
-from schema.limits.rows_read import admit_read, contacts_list_scans, list_rows_read
 from web.rest import spec
-from web.rest.endpoint import RestCall
+from web.rest.endpoint import RestCall, admit_contacts_page
 from web.rest.envelopes import function_value, json_response
 from web.rest.params import integer, no_cursor, one_of, renamed, text
 
@@ -102,17 +101,7 @@ async def calls_batch_get(call: RestCall) -> Response:
         batch = await batch_queries.get_batch(session, agency_id, batch_id)
         if batch is None:
             raise NotFound(BATCH_NOT_FOUND)
-        await admit_read(
-            call.rows_read,
-            session,
-            agency_id,
-            list_rows_read(
-                batch.total_contacts,
-                window,
-                contacts_list_scans(None, contact_filter != contact_queries.ContactFilter(), 0),
-            ),
-            "this page of contacts",
-        )
+        await admit_contacts_page(call, session, batch.total_contacts, window, contact_filter)
         rows = await contact_queries.list_contacts(
             session, agency_id, batch_id, contact_filter,
             limit=window.limit, offset=window.offset,

@@ -18,9 +18,8 @@ from core.pagination import Limits, offset_maths
 from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.models import CallLog, CampaignContact
-from schema.limits.rows_read import admit_read, contacts_list_scans, list_rows_read
 from web.rest import spec
-from web.rest.endpoint import RestCall
+from web.rest.endpoint import RestCall, admit_contacts_page
 from web.rest.envelopes import weya_envelope_schema, weya_error, weya_success, weya_timestamp
 from web.rest.params import page_window, text
 from web.rest.queue_status import QUEUE_STATUSES, queue_status
@@ -53,18 +52,8 @@ async def batch_details(call: RestCall) -> Response:
         batch = await batch_queries.get_batch(session, agency_id, batch_id)
         if batch is None:
             raise NotFound(BATCH_NOT_FOUND)
-        await admit_read(
-            call.rows_read,
-            session,
-            agency_id,
-            list_rows_read(
-                batch.total_contacts,
-                window,
-                contacts_list_scans(
-                    None, contact_filter != contact_queries.ContactFilter(), len(sort)
-                ),
-            ),
-            "this page of contacts",
+        await admit_contacts_page(
+            call, session, batch.total_contacts, window, contact_filter, len(sort)
         )
         rows = await contact_queries.list_contacts(
             session, agency_id, batch_id, contact_filter, sort,
