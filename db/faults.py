@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+import asyncpg
 from sqlalchemy import exc as sa_exc
 
 
@@ -18,6 +19,18 @@ class DatabaseFault(enum.Enum):
 
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
 _STATEMENT_TIMEOUT_SQLSTATE = "57014"
+
+
+def classify_driver_error(error: BaseException) -> DatabaseFault | None:
+    """What kind of fault an error the driver raised outside SQLAlchemy is (the request's
+    `BEGIN` and `ROLLBACK`, `db/driver_transaction.py`): only the connection-level ones."""
+    if isinstance(error, (ConnectionError, OSError, TimeoutError)):
+        return DatabaseFault.UNAVAILABLE
+    if isinstance(error, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
+        return DatabaseFault.UNAVAILABLE
+    if getattr(error, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
+        return DatabaseFault.UNAVAILABLE
+    return None
 
 
 def classify(error: BaseException) -> DatabaseFault | None:

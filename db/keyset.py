@@ -57,7 +57,7 @@ class BoundValue:
 def _value(key: OrderKey, value: Any) -> ColumnElement[Any]:
     """A sort value as SQL, of the key's type."""
     if isinstance(value, BoundValue):
-        return bindparam(value.name, type_=key.expression.type)
+        return bindparam(value.name, type_=key.expression.type, required=False)
     return literal(value, key.expression.type)
 
 

@@ -5,6 +5,7 @@ run without the app role, would return the other agency's rows too)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -121,11 +122,23 @@ def _without_agency_filter(element: Any, **kw: Any) -> Any:
     return None
 
 
+_DRIVER_AGENCY_FILTER = re.compile(r"[\w.]*agency_id = (?P<agency>\$\d+::UUID)")
+"""`agency_id = $n` in driver SQL (what `_without_agency_filter` removes from expressions);
+replaced by `$n IS NOT NULL`, true, which keeps the parameter's type known to the server."""
+
+
 @contextmanager
 def agency_filters_removed(connection: AsyncConnection) -> Iterator[list[str]]:
     """Every `agency_id = :value` condition is replaced by TRUE in the statements sent on
     `connection`: the app-level tenancy filter, forgotten everywhere at once."""
     rewritten: list[str] = []
+
+    def strip_driver_sql(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> Any:
+        """Statements compiled once and sent as SQL text (the compiled reads)."""
+        stripped = _DRIVER_AGENCY_FILTER.sub(r"\g<agency> IS NOT NULL", statement)
+        if stripped != statement:
+            rewritten.append(stripped)
+        return stripped, parameters
 
     def strip(conn: Any, statement: Any, multiparams: Any, params: Any, options: Any) -> Any:
         if isinstance(statement, ExternallyTraversible):
@@ -138,10 +151,12 @@ def agency_filters_removed(connection: AsyncConnection) -> Iterator[list[str]]:
     sync = connection.sync_connection
     assert sync is not None
     event.listen(sync, "before_execute", strip, retval=True)
+    event.listen(sync, "before_cursor_execute", strip_driver_sql, retval=True)
     try:
         yield rewritten
     finally:
         event.remove(sync, "before_execute", strip)
+        event.remove(sync, "before_cursor_execute", strip_driver_sql)
 
 
 QueryCall = Callable[[AsyncSession, Agency, Agency], Awaitable[set[Any]]]

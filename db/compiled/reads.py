@@ -3,10 +3,12 @@ row-level security guards it as it guards every resolver's statement."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, func, literal, select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import batches as batch_queries
@@ -64,8 +66,32 @@ def _batch_page(read: BatchPage) -> Select[Any]:
     )
 
 
-_kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(statement_for)
-"""The statement of a template (`statements.template_of`), built on first use."""
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once to the driver's SQL (`$1`, `$2` …): its text, and for each
+    position the name of the template's value or the fixed value the statement holds."""
+
+    sql: str
+    positions: tuple[str, ...]
+    fixed: dict[str, Any]
+
+    def arguments(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[n] if n in values else self.fixed[n] for n in self.positions)
+
+
+def _driver_statement(template: RootRead) -> DriverStatement:
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+    compiled = statement_for(template).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
+    fixed = dict(compiled.construct_params())
+    return DriverStatement(compiled.string, tuple(compiled.positiontup or ()), fixed)
+
+
+_kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_driver_statement)
+"""The statement of a template (`statements.template_of`), compiled on first use: a request
+then sends its SQL text as it is, without SQLAlchemy building, caching or compiling the (large)
+expression again."""
 
 
 async def read_json(session: AsyncSession, read: RootRead) -> tuple[Any, int] | None:
@@ -73,7 +99,10 @@ async def read_json(session: AsyncSession, read: RootRead) -> tuple[Any, int] | 
     `custom_data` for the resolvers, so every value reads the same), and the rows its contacts
     lists read; None when the statement found no row."""
     template, values = template_of(read)
-    found = (await session.execute(_kept_statement(template), values)).first()
+    statement = _kept_statement(template)
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(statement.sql, statement.arguments(values))
+    found: Any = result.first()
     if found is None:
         return None
     return found[0], found[1] if len(found) > 1 else 0

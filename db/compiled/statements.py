@@ -22,8 +22,8 @@ from db.keyset import BoundValue
 
 STATEMENTS_KEPT = 512
 
-_AGENCY = bindparam("agency_id", type_=Uuid())
-_BATCH = bindparam("batch_id", type_=Uuid())
+_AGENCY = bindparam("agency_id", type_=Uuid(), required=False)
+_BATCH = bindparam("batch_id", type_=Uuid(), required=False)
 """Every template holds these very objects, so templates compare equal by identity."""
 
 
