@@ -219,8 +219,14 @@ class DifferentialTransport(httpx.AsyncBaseTransport):
             reference.status_code,
             _without_request_ids(expected),
         ), (request.content, got, expected)
+        assert _headers(compiled) == _headers(reference), request.content
         self.compared += 1
         return compiled
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    """What a client reads of a response's headers: all but its request id and date."""
+    return {k: v for k, v in response.headers.items() if k not in ("x-request-id", "date")}
 
 
 def _is_query(request: httpx.Request) -> bool:

@@ -4,6 +4,7 @@ without an agency is HTTP 403 FORBIDDEN, and neither answer nor log shows a secr
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from core.errors import Unauthenticated
 from tests.factories import Factory
 from tests.security_support import (
     assert_nothing_leaks,
@@ -23,7 +25,7 @@ from tests.security_support import (
     unsigned_token,
 )
 from tests.tenant import JWT_SECRET, Tenant, token_for
-from web.auth import issue_token
+from web.auth import TokenRules, TokenVerifier, issue_token
 
 QUERY = "{ batches { totalCount } }"
 NOW = datetime.now(UTC)
@@ -283,3 +285,21 @@ def test_issued_tokens_are_hs256_with_sub_and_exp() -> None:
     decoded = jwt.decode(token, JWT_SECRET, algorithms=["HS256"])
     assert decoded["sub"] == str(user_id)
     assert 0 < decoded["exp"] - datetime.now(UTC).timestamp() <= 300
+
+
+def test_a_token_remembered_as_valid_is_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = TokenVerifier(TokenRules(JWT_SECRET, leeway_seconds=0))
+    user_id = uuid.uuid4()
+    token = issue_token(user_id, JWT_SECRET, lifetime=timedelta(seconds=60))
+    assert verifier.user(f"Bearer {token}") == user_id
+
+    decoded: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("again"))
+    assert verifier.user(f"Bearer {token}") == user_id
+    an_hour_later = datetime.now(UTC).timestamp() + 3600
+    monkeypatch.setattr(time, "time", lambda: an_hour_later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.user(f"Bearer {token}")
+    assert decoded == [], "the signature was checked once"

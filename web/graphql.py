@@ -25,7 +25,7 @@ from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.limits.rows_read import RowsRead
 from schema.pagination import CursorCodec
-from web.auth import authenticate, sign_in, verified_user
+from web.auth import authenticate, sign_in
 from web.graphiql import GraphiQLPage
 from web.graphql_operation import graphql_operation_name
 from web.media_types import drop_data_of_request_error, is_request_error
@@ -81,6 +81,24 @@ def _request_data(request: Request, body: bytes) -> Any:
     return data
 
 
+def _plain_json_post(request: Request, data: Any) -> bool:
+    """A POST that Strawberry reads as one JSON request and answers with one JSON body: not a
+    batch, no incremental delivery or event stream asked for, every field of its type."""
+    if request.method != "POST" or not isinstance(data, dict):
+        return False
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    accept = request.headers.get("accept", "")
+    return (
+        content_type == "application/json"
+        and "multipart/mixed" not in accept
+        and "text/event-stream" not in accept
+        and isinstance(data.get("query"), str)
+        and isinstance(data.get("variables"), dict | None)
+        and isinstance(data.get("extensions"), dict | None)
+        and isinstance(data.get("operationName"), str | None)
+    )
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     """The database connection is taken only once the body is in and the token is valid, and
     released before the answer is sent: neither a slow sender nor a slow reader holds one."""
@@ -110,14 +128,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 request = Request(scope, replaying(body, receive))
             data = _request_data(request, body)
             record.operation = self._operation_name(request, data)
-            user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+            user_id = state.tokens.user(request.headers.get("authorization"))
             state.fair_share.admit(state.fair_share.lane_for(user_id))
             if self.limit_checks.refuses(self.graphql_schema, data):
                 # Refused before execution whatever the database holds: answered without
                 # signing in, so it never waits for its agency's share or takes a connection.
                 work = lambda: self._refuse_unexecuted(request, record, state, user_id)  # noqa: E731
             else:
-                work = lambda: self._answer(request, record, state, user_id)  # noqa: E731
+                work = lambda: self._answer(request, record, state, user_id, data)  # noqa: E731
             response = await within_deadline(work, receive, state.settings.request_deadline_seconds)
         except ClientDisconnected:
             record.client_disconnected = True
@@ -137,6 +155,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         record: RequestRecord,
         state: AppState,
         user_id: uuid.UUID,
+        data: Any,
     ) -> Response:
         fair_share = state.fair_share
         async with fair_share.slot(fair_share.lane_for(user_id)):
@@ -162,11 +181,29 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 )
                 request.state.graphql_context = context
                 try:
-                    return await self._run(request, record)
+                    compiled = await self._compiled_answer(request, data, context, state)
+                    return compiled if compiled is not None else await self._run(request, record)
                 finally:
                     fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
             finally:
                 await db.close()
+
+    async def _compiled_answer(
+        self, request: Request, data: Any, context: Context, state: AppState
+    ) -> Response | None:
+        """The compiled path's answer to a plain JSON POST of a query it covers, the response
+        Strawberry would send for it (`{"data": …}`, 200, JSON) made here, without Strawberry's
+        HTTP handling; None for anything else, which Strawberry handles (`execute_single` then
+        does not try the compiled path a second time)."""
+        if not state.settings.compiled_reads or not _plain_json_post(request, data):
+            return None
+        request.state.compiled_tried = True
+        answer = await self.compiled_reads.answer(
+            data["query"], data.get("variables"), data.get("operationName"), context
+        )
+        if answer is None:
+            return None
+        return Response(self.encode_json({"data": answer}), media_type="application/json")
 
     async def _refuse_unexecuted(
         self, request: Request, record: RequestRecord, state: AppState, user_id: uuid.UUID
@@ -225,7 +262,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """A query the compiled path covers is answered by it; any other by the resolvers."""
         state: AppState = request.app.state.app
-        if state.settings.compiled_reads:
+        tried = getattr(request.state, "compiled_tried", False)
+        if state.settings.compiled_reads and not tried:
             data = await self.compiled_reads.answer(
                 request_data.query, request_data.variables, request_data.operation_name, context
             )

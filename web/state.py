@@ -17,7 +17,7 @@ from schema.context import Context
 from schema.limits.rows_read import RowsRead
 from schema.live_session import LiveSession
 from schema.pagination import CursorCodec
-from web.auth import Principal, TokenRules
+from web.auth import Principal, TokenRules, TokenVerifier
 from web.fair_share import FairShare
 
 
@@ -34,6 +34,8 @@ class AppState:
     """Sessions for read-only requests: the replica when one is configured, else the primary."""
     fair_share: FairShare = field(init=False)
     """Admission per agency for this worker's database work."""
+    tokens: TokenVerifier = field(init=False)
+    """Bearer tokens checked by this worker (each valid one's signature once)."""
 
     def __post_init__(self) -> None:
         self.fair_share = FairShare(
@@ -45,6 +47,7 @@ class AppState:
             rows_per_second=self.settings.agency_rows_per_second,
             rows_burst=self.settings.max_rows_read,
         )
+        self.tokens = TokenVerifier(self.token_rules)
 
     listener: ChangeListener | None = None
     """The process's LISTEN connection for subscriptions (started by the app's lifespan)."""

@@ -23,7 +23,7 @@ from db.contacts import ContactFilter
 from db.tenancy import RequestDatabase
 from schema.errors import domain_error_for
 from schema.limits.rows_read import RowsRead, admit_read, contacts_list_scans, list_rows_read
-from web.auth import Principal, authenticate, verified_user
+from web.auth import Principal, authenticate
 from web.observability.exchange import CLIENT_CLOSED_REQUEST
 from web.request_guard import ClientDisconnected, log_disconnect, within_deadline
 from web.request_record import REQUEST_ID_HEADER, new_request_id, sane_request_id
@@ -102,7 +102,7 @@ async def _answer(
         return render_error(MethodNotAllowed(f"{request.method} is not allowed here; use GET"))
     state: AppState = request.app.state.app
     try:
-        user_id = verified_user(request.headers.get("authorization"), state.token_rules)
+        user_id = state.tokens.user(request.headers.get("authorization"))
         state.fair_share.admit(state.fair_share.lane_for(user_id))
         return await within_deadline(
             lambda: _within_share(request, request_id, handler, state, user_id),
