@@ -91,7 +91,12 @@ async def _contacts_with_logs(
             first_name="Zoë",
             last_name="Ünal",
             status="queued",
-            custom_data={"quote": 'say "hi"\\n', "emoji": "📞"},
+            custom_data={
+                "quote": 'say "hi"\\n',
+                "emoji": "📞",
+                "beyond_64_bits": 2**70,
+                "exponent": 1e300,
+            },
         ),
     ]
     ids = await factory.contacts(batch_id, agency_id, rows)

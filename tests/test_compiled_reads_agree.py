@@ -235,3 +235,15 @@ async def test_lists_over_the_rows_read_budget_are_refused_alike(
         body = (await both_paths.agree(data.user_id, query, variables)).json()
         assert both_paths.answered == [covered]
         assert ("errors" in body) is not covered
+
+
+async def test_custom_data_holding_an_integer_beyond_64_bits_reads_alike_and_exactly(
+    both_paths: BothPaths, data: DataSet
+) -> None:
+    query = "query($id: ID!) { batch(id: $id) { contacts(first: 50) { nodes { customData } } } }"
+
+    response = await both_paths.agree(data.user_id, query, {"id": str(data.batch_ids[0])})
+
+    assert both_paths.answered == [True]
+    assert response.status_code == 200
+    assert b'"beyond_64_bits":1180591620717411303424' in response.content

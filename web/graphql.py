@@ -3,6 +3,7 @@ and its agency's fair share open the request's database scope and run Strawberry
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -311,4 +312,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return response
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        """orjson, or `json` in the same compact form for what orjson refuses: integers beyond
+        64 bits, which clients may keep in `customData` (a 500 otherwise)."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

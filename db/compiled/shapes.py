@@ -94,3 +94,13 @@ PAGE_FACTS = frozenset(
     {"total_count", "has_next_page", "has_previous_page", "start_cursor", "end_cursor"}
 )
 PAGINATION_FACTS = frozenset({"total", "page", "limit", "offset", "total_pages", "has_more"})
+
+
+def reads_value(shape: Shape, name: str) -> bool:
+    """Whether `shape`, or any shape below it, asks for the value `name`."""
+    for _, part in shape:
+        if part == Value(name):
+            return True
+        if isinstance(part, Nested | ContactPage) and reads_value(part.shape, name):
+            return True
+    return False
