@@ -28,7 +28,8 @@ async def get_user(
     transaction (`RequestDatabase.sign_in`). It runs before any agency is in scope: row-level
     security shows it only the row of the user in scope (`app.user_id`).
     """
-    return (await session.execute(_SIGN_IN, {"user_id": user_id})).first()
+    connection = await session.connection()  # Core: every request signs in, the ORM adds cost
+    return (await connection.execute(_SIGN_IN, {"user_id": user_id})).first()
 
 
 async def role_of(session: AsyncSession, user_id: uuid.UUID, agency_id: uuid.UUID) -> str | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 import pytest
-from sqlalchemy import text
 
 import db.compiled.reads
 from bench.queries import Q2
+from db.compiled.reads import DriverStatement
 from tests.compiled_fixtures import both_paths, data
 from tests.compiled_support import BothPaths, DataSet
 
@@ -25,7 +26,7 @@ async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(read: Any) -> Any:
-        return text("SELECT no_such_column FROM call_batches")
+        return DriverStatement("SELECT no_such_column FROM call_batches", (), {}, orjson.loads)
 
     monkeypatch.setattr(db.compiled.reads, "_kept_statement", broken)
 

@@ -23,7 +23,7 @@ from sqlalchemy.sql.visitors import ExternallyTraversible
 from core.pagination import Window
 from db import batches as batch_queries
 from db import contacts as contact_queries
-from db.compiled.reads import read_json
+from db.compiled.reads import prepare, read_json
 from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, Shape, Value
 from db.tenancy import APP_ROLE, RequestDatabase, user_scope
 from tests.factories import Factory
@@ -212,7 +212,7 @@ async def others_call_logs(session: AsyncSession, me: Agency, other: Agency) -> 
 
 
 async def _compiled_json(session: AsyncSession, read: Any) -> Any:
-    found = await read_json(session, read)
+    found = await read_json(session, prepare(read))
     return None if found is None else found[0]
 
 

@@ -104,14 +104,26 @@ then sends its SQL text as it is, without SQLAlchemy building, caching or compil
 expression again."""
 
 
-async def read_json(session: AsyncSession, read: RootRead) -> tuple[Any, int] | None:
-    """The root field's JSON, decoded, and the rows its contacts lists read; None when the
-    statement found no row."""
+@dataclass(frozen=True)
+class PreparedRead:
+    """A read ready to send: its statement and the values it is sent with."""
+
+    statement: DriverStatement
+    arguments: tuple[Any, ...]
+
+
+def prepare(read: RootRead) -> PreparedRead:
     template, values = template_of(read)
     statement = _kept_statement(template)
+    return PreparedRead(statement, statement.arguments(values))
+
+
+async def read_json(session: AsyncSession, read: PreparedRead) -> tuple[Any, int] | None:
+    """The root field's JSON, decoded, and the rows its contacts lists read; None when the
+    statement found no row."""
     connection = await session.connection()
-    result = await connection.exec_driver_sql(statement.sql, statement.arguments(values))
+    result = await connection.exec_driver_sql(read.statement.sql, read.arguments)
     found: Any = result.first()
     if found is None:
         return None
-    return statement.decode(found[0]), found[1] if len(found) > 1 else 0
+    return read.statement.decode(found[0]), found[1] if len(found) > 1 else 0

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -31,7 +33,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from db.compiled.json_sql import NotCompilable
-from db.compiled.reads import read_json
+from db.compiled.reads import PreparedRead, prepare, read_json
 from schema.compiled.collect import collect_fields
 from schema.compiled.plan import (
     DATETIME,
@@ -47,12 +49,21 @@ from schema.limits import LimitChecks
 
 logger = logging.getLogger("callbatch.compiled")
 
+PLANS_KEPT = 512
+
+
+class Planned(NamedTuple):
+    plan: RootPlan
+    read: PreparedRead | None
+    """None for `__typename`."""
+
 
 class CompiledReads:
     def __init__(self, schema: GraphQLSchema, limit_checks: LimitChecks) -> None:
         self.schema = schema
         self.limit_checks = limit_checks
         self._operations = lru_cache(maxsize=512)(self._query_operation)
+        self._kept_plans: OrderedDict[tuple[Any, ...], list[Planned] | None] = OrderedDict()
 
     async def answer(
         self,
@@ -64,6 +75,54 @@ class CompiledReads:
         """The operation's `data`, or None: the resolvers must answer it."""
         if query is None or not context.limits_checked:
             return None
+        planned = self._planned(query, variables, operation_name, context)
+        if planned is None:
+            return None
+        try:
+            return await self._run(planned, context)
+        except NotCovered:
+            return None
+        except Exception:
+            logger.warning("compiled read failed; the resolvers answer", exc_info=True)
+            # A database fault leaves the transaction unusable: start again in a fresh one,
+            # where the resolvers meet (and report) the fault themselves.
+            await context.db.close()
+            return None
+
+    def _planned(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+    ) -> list[Planned] | None:
+        """The operation's reads, prepared; None when it is not covered. Kept per request
+        shape: the document, the operation, the variables, the agency (its cursors are signed
+        with the agency's key) and the rows-read budget (`with_budgets`) decide the plan and
+        nothing else, so a request repeating an earlier one's costs a lookup."""
+        rows_read = context.rows_read
+        budget = (rows_read.maximum - rows_read.charged, rows_read.large_read)
+        try:
+            variables_key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: planned, not kept
+            return self._plan_query(query, variables, operation_name, context)
+        key = (query, operation_name, variables_key, context.agency_id, budget)
+        if key in self._kept_plans:
+            self._kept_plans.move_to_end(key)
+            return self._kept_plans[key]
+        planned = self._plan_query(query, variables, operation_name, context)
+        self._kept_plans[key] = planned
+        if len(self._kept_plans) > PLANS_KEPT:
+            self._kept_plans.popitem(last=False)
+        return planned
+
+    def _plan_query(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+    ) -> list[Planned] | None:
         document = self.limit_checks.parse(query)
         operation = self._operations(document, operation_name)
         if operation is None:
@@ -73,16 +132,7 @@ class CompiledReads:
         except (NotCovered, NotCompilable) as reason:
             logger.debug("not compiled: %s", reason)
             return None
-        try:
-            return await self._run(plans, context)
-        except NotCovered:
-            return None
-        except Exception:
-            logger.warning("compiled read failed; the resolvers answer", exc_info=True)
-            # A database fault leaves the transaction unusable: start again in a fresh one,
-            # where the resolvers meet (and report) the fault themselves.
-            await context.db.close()
-            return None
+        return [Planned(p, prepare(p.read) if p.read is not None else None) for p in plans]
 
     def _query_operation(
         self, document: DocumentNode, operation_name: str | None
@@ -121,14 +171,14 @@ class CompiledReads:
         rows_read = context.rows_read
         return with_budgets(plans, rows_read.maximum - rows_read.charged, rows_read.large_read)
 
-    async def _run(self, plans: list[RootPlan], context: Context) -> dict[str, Any]:
+    async def _run(self, planned: list[Planned], context: Context) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for plan in plans:
-            if plan.read is None:
+        for plan, read in planned:
+            if read is None:
                 data[plan.key] = "Query"
                 continue
             async with context.db.session() as session:
-                found = await read_json(session, plan.read)
+                found = await read_json(session, read)
             if found is None:
                 raise NotCovered("no batch: not found, or its lists over the rows-read budget")
             value, rows_read = found
