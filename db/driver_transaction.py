@@ -27,20 +27,21 @@ async def _driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-async def begin_on_driver(session: AsyncSession, scope_sql: str) -> AsyncConnection:
+async def begin_on_driver(session: AsyncSession, scope_sql: str) -> tuple[AsyncConnection, str]:
     """Check out the session's connection and open its scoped transaction in one round trip.
 
     A connection the server dropped fails here, on the request's first use. As SQLAlchemy does
     when it finds a disconnect itself, the pool's other connections are taken as dropped too (a
     restart, a failover ends them all): the pool is replaced, this connection invalidated, and
     the failure raised as SQLAlchemy's invalidated-connection error, which the caller retries
-    once on a fresh connection. Returns the connection, for `roll_back_on_driver`."""
+    once on a fresh connection. Returns the connection, for `roll_back_on_driver`, and the
+    status of the script's last statement (`SELECT 1`: it found one row)."""
     connection = await session.connection(execution_options=AUTOCOMMIT)
     driver = await _driver(connection)
     try:
         if driver.is_in_transaction():
             raise ConnectionError("a pooled connection was handed out inside a transaction")
-        await driver.execute(f"BEGIN; {scope_sql}")
+        status: str = await driver.execute(f"BEGIN; {scope_sql}")
     except BaseException as error:
         # Cancelled or failed mid-way, the connection may be inside the transaction: never pooled.
         await connection.invalidate()
@@ -48,7 +49,16 @@ async def begin_on_driver(session: AsyncSession, scope_sql: str) -> AsyncConnect
             raise
         await connection.engine.dispose(close=False)
         raise DBAPIError("BEGIN", None, error, connection_invalidated=True) from error
-    return connection
+    return connection, status
+
+
+async def run_in_transaction(session: AsyncSession, sql: str) -> str:
+    """Run `sql` (one or more statements, as one simple query) in the session's transaction,
+    already open (a caller's transaction, where the session holds a savepoint); its last
+    statement's status."""
+    connection = await session.connection()
+    status: str = await (await _driver(connection)).execute(sql)
+    return status
 
 
 async def roll_back_on_driver(session: AsyncSession, connection: AsyncConnection) -> None:

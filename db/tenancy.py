@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from db.driver_transaction import begin_on_driver, roll_back_on_driver
+from db.driver_transaction import begin_on_driver, roll_back_on_driver, run_in_transaction
 from db.faults import classify
 
 APP_ROLE = "callbatch_app"
@@ -109,8 +109,10 @@ class RequestDatabase:
         agency_id: uuid.UUID | None = None,
         user_id: uuid.UUID | None = None,
         statement_timeout_ms: int = 10_000,
+        confirm_member: bool = False,
     ) -> None:
         self._agency_id = agency_id
+        self._confirm_member = confirm_member and agency_id is not None and user_id is not None
         self._sessions = sessions
         self._user_id = user_id
         self._statement_timeout_ms = statement_timeout_ms
@@ -167,16 +169,31 @@ class RequestDatabase:
         restart costs a reconnect instead of a failed request."""
         session: AsyncSession = self._sessions()
         settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
+        script = _scope_text(settings)
+        if self._confirm_member:
+            script += f"; {_member_check(self._user_id, self._agency_id)}"
         try:
             if self._own_transaction:
-                self._connection = await begin_on_driver(session, _scope_text(settings))
+                self._connection, status = await begin_on_driver(session, script)
             else:
-                await session.begin()
-                await session.execute(_ENTER_SCOPE, _scope_parameters(settings))
+                status = await run_in_transaction(session, script)
+            if self._confirm_member and status != "SELECT 1":
+                raise NotAMember("the user is not, or no longer, of the agency in scope")
         except BaseException:
+            if self._connection is not None:
+                connection, self._connection = self._connection, None
+                await roll_back_on_driver(session, connection)
             await session.close()
             raise
         return session
+
+    async def confirm_member(self) -> None:
+        """Open the request's transaction now, scoped to the agency given at construction with
+        `confirm_member=True`, confirming in the same round trip that the user belongs to it
+        (the database as it is now, not as it was when that agency was learnt); `NotAMember`
+        otherwise, the transaction then closed."""
+        async with self.session():
+            pass
 
     async def close(self) -> None:
         async with self._lock:
@@ -188,6 +205,19 @@ class RequestDatabase:
                 await roll_back_on_driver(session, connection)
             else:
                 await end_read_only(session)
+
+
+class NotAMember(Exception):
+    """The user does not belong to the agency a request was scoped to (moved, removed)."""
+
+
+def _member_check(user_id: uuid.UUID | None, agency_id: uuid.UUID | None) -> str:
+    """One row when the user exists and belongs to the agency (UUIDs formatted here), read in
+    the scope itself: row-level security shows the user's own row, whatever its agency."""
+    return (
+        f"SELECT FROM users WHERE id = {_quoted(str(user_id))} "
+        f"AND agency_id = {_quoted(str(agency_id))}"
+    )
 
 
 @asynccontextmanager

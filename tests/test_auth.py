@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import Unauthenticated
 from tests.factories import Factory
@@ -303,3 +305,44 @@ def test_a_token_remembered_as_valid_is_refused_once_it_expires(
     with pytest.raises(Unauthenticated, match="expired"):
         verifier.user(f"Bearer {token}")
     assert decoded == [], "the signature was checked once"
+
+
+NAMES = "{ batches { nodes { name } } }"
+
+
+def _names(data: Any) -> list[str]:
+    return [node["name"] for node in data["batches"]["nodes"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("UPDATE users SET agency_id = :other WHERE id = :user", ["Theirs"]),
+        ("UPDATE users SET agency_id = NULL WHERE id = :user", "FORBIDDEN"),
+        ("DELETE FROM users WHERE id = :user", "UNAUTHENTICATED"),
+    ],
+    ids=["moved to another agency", "removed from its agency", "deleted"],
+)
+async def test_a_caller_remembered_from_its_last_request_is_checked_against_the_database(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    factory: Factory,
+    connection: AsyncConnection,
+    change: str,
+    expected: Any,
+) -> None:
+    """The second request is scoped to the agency of the first in its first round trip, which
+    also confirms the user still belongs to it: a change in between is seen at once."""
+    await factory.batch(tenant.agency_id, name="Mine")
+    await factory.batch(other_tenant.agency_id, name="Theirs")
+    assert _names(await tenant.data(NAMES)) == ["Mine"]
+
+    await connection.execute(
+        text(change), {"user": tenant.user_id, "other": other_tenant.agency_id}
+    )
+    response = await tenant.post(NAMES)
+
+    if isinstance(expected, list):
+        assert _names(response.json()["data"]) == expected
+    else:
+        assert error_of(response)["extensions"]["code"] == expected

@@ -104,15 +104,17 @@ def assert_one_transaction_begun_with_its_scope(sent: list[str]) -> None:
     begun = [sql for sql in sent if sql.startswith("BEGIN")]
     assert len(begun) == 1
     assert begun[0].startswith("BEGIN; SELECT set_config('role', 'callbatch_app', true)")
+    assert "; SELECT FROM users WHERE id = " in begun[0], "the membership check rides along"
     assert [sql for sql in sent if sql.startswith("ROLLBACK")] == ["ROLLBACK"]
 
 
-@pytest.mark.parametrize(("compiled", "expected"), [(False, 5), (True, 4)])
+@pytest.mark.parametrize(("compiled", "expected"), [(False, 4), (True, 3)])
 async def test_the_batch_list_round_trips_and_no_pre_ping(
     settings: Settings, committed: CommittedData, compiled: bool, expected: int
 ) -> None:
-    """Resolvers: BEGIN with the scope, sign-in, the page, the count, ROLLBACK. Compiled: the
-    page and its count are one statement."""
+    """A caller seen before (the warm-up request): BEGIN with the scope and the check that the
+    user still belongs to its agency, the page, the count, ROLLBACK. Compiled: the page and its
+    count are one statement."""
     agency_id, user_id = await committed.agency_with_user()
     for _ in range(3):
         await committed.batch(agency_id, contacts=2)
@@ -126,12 +128,13 @@ async def test_the_batch_list_round_trips_and_no_pre_ping(
     assert compiled == any("json_build_object" in sql for sql in sent)
 
 
-@pytest.mark.parametrize(("compiled", "expected"), [(False, 7), (True, 4)])
+@pytest.mark.parametrize(("compiled", "expected"), [(False, 6), (True, 3)])
 async def test_a_batch_with_50_contacts_and_call_logs_round_trips(
     settings: Settings, committed: CommittedData, compiled: bool, expected: int
 ) -> None:
-    """Resolvers: BEGIN with the scope, sign-in, the batch, its contacts, their count, their
-    call logs, ROLLBACK. Compiled: the batch with all of its page in one statement."""
+    """Resolvers: BEGIN with the scope and the membership check, the batch, its contacts,
+    their count, their call logs, ROLLBACK. Compiled: the batch with all of its page in one
+    statement."""
     agency_id, user_id = await committed.agency_with_user()
     batch_id = await committed.batch(agency_id, contacts=60)
     settings = settings.model_copy(update={"compiled_reads": compiled})
@@ -141,3 +144,19 @@ async def test_a_batch_with_50_contacts_and_call_logs_round_trips(
     assert len(sent) == expected, sent
     assert_one_transaction_begun_with_its_scope(sent)
     assert compiled == any("json_build_object" in sql for sql in sent)
+
+
+async def test_a_first_request_signs_in_with_its_own_statement(
+    settings: Settings, committed: CommittedData
+) -> None:
+    """A caller this worker has not seen: BEGIN with the scope (no agency yet), the sign-in
+    lookup (which scopes the agency), the compiled page, ROLLBACK."""
+    agency_id, user_id = await committed.agency_with_user()
+    await committed.batch(agency_id, contacts=2)
+    async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
+        assert await tenant.data(Q1, {})
+        await _logged()
+
+    assert len(trips.sent) == 4, trips.sent
+    assert sum("FROM users" in sql for sql in trips.sent) == 1
+    assert not any("; SELECT FROM users" in sql for sql in trips.sent)

@@ -18,7 +18,7 @@ import jwt
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.errors import Forbidden, Unauthenticated
-from db.tenancy import RequestDatabase, user_scope
+from db.tenancy import NotAMember, RequestDatabase, user_scope
 from db.users import get_user
 
 ALGORITHM = "HS256"
@@ -133,6 +133,21 @@ async def sign_in(user_id: uuid.UUID, db: RequestDatabase) -> Principal:
     """The caller, looked up in the request's own transaction, which is then scoped to the
     caller's agency (one transaction and connection per request, not two)."""
     return _principal(await db.sign_in(user_id, get_user))
+
+
+async def sign_in_as_member(
+    user_id: uuid.UUID, agency_id: uuid.UUID, db: RequestDatabase
+) -> Principal | None:
+    """The caller, signed in to `agency_id` (the agency it had on its last request) by the
+    request's first round trip: `db` (built with that agency and `confirm_member=True`)
+    confirms the user still belongs to it as it opens the transaction. None when it does not
+    (moved, removed): the caller then signs in afresh with `sign_in`."""
+    try:
+        await db.confirm_member()
+    except NotAMember:
+        await db.close()
+        return None
+    return Principal(user_id=user_id, agency_id=agency_id)
 
 
 def _principal(user: Any) -> Principal:

@@ -107,6 +107,10 @@ class FairShare:
     def lane_for_agency(agency_id: uuid.UUID) -> Hashable:
         return ("agency", agency_id)
 
+    def agency_of(self, user_id: uuid.UUID) -> uuid.UUID | None:
+        """The agency `user_id` signed in to last (on this worker), if remembered."""
+        return self._agency_of.get(user_id)
+
     def remember(self, user_id: uuid.UUID, agency_id: uuid.UUID) -> None:
         self._agency_of[user_id] = agency_id
         self._agency_of.move_to_end(user_id)

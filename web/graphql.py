@@ -26,7 +26,7 @@ from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, domain_error_for, error_body, masked_unless_coded
 from schema.limits.rows_read import RowsRead
 from schema.pagination import CursorCodec
-from web.auth import authenticate, sign_in
+from web.auth import Principal, authenticate, sign_in, sign_in_as_member
 from web.graphiql import GraphiQLPage
 from web.graphql_operation import graphql_operation_name
 from web.media_types import drop_data_of_request_error, is_request_error
@@ -161,20 +161,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         fair_share = state.fair_share
         async with fair_share.slot(fair_share.lane_for(user_id)):
             timeout_ms = state.settings.request_statement_timeout_ms
-            db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
+            db, principal = await self._signed_in(state, user_id, timeout_ms)
             try:
-                if state.read_engine is state.engine:
-                    principal = await sign_in(user_id, db)
-                else:
-                    # With a read replica the sign-in lookup stays on the primary (see
-                    # docs/OPERATIONS.md): its own short transaction, then the request's scope.
-                    principal = await authenticate(user_id, state.sessions)
-                    db = RequestDatabase(
-                        state.read_sessions,
-                        agency_id=principal.agency_id,
-                        user_id=principal.user_id,
-                        statement_timeout_ms=timeout_ms,
-                    )
                 fair_share.remember(principal.user_id, principal.agency_id)
                 record.signed_in = True
                 context = state.context_for(
@@ -188,6 +176,43 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
             finally:
                 await db.close()
+
+    @staticmethod
+    async def _signed_in(
+        state: AppState, user_id: uuid.UUID, timeout_ms: int
+    ) -> tuple[RequestDatabase, Principal]:
+        """The request's database scope and its caller. A caller seen before on this worker
+        is scoped to its last agency at once, confirmed in the same round trip (no sign-in
+        statement of its own); anyone else is looked up first, in the same transaction."""
+        remembered = state.fair_share.agency_of(user_id)
+        if state.read_engine is not state.engine:
+            # With a read replica the sign-in lookup stays on the primary (see
+            # docs/OPERATIONS.md): its own short transaction, then the request's scope.
+            principal = await authenticate(user_id, state.sessions)
+            db = RequestDatabase(
+                state.read_sessions,
+                agency_id=principal.agency_id,
+                user_id=principal.user_id,
+                statement_timeout_ms=timeout_ms,
+            )
+            return db, principal
+        if remembered is not None:
+            db = RequestDatabase(
+                state.read_sessions,
+                agency_id=remembered,
+                user_id=user_id,
+                statement_timeout_ms=timeout_ms,
+                confirm_member=True,
+            )
+            member = await sign_in_as_member(user_id, remembered, db)
+            if member is not None:
+                return db, member
+        db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
+        try:
+            return db, await sign_in(user_id, db)
+        except BaseException:
+            await db.close()
+            raise
 
     async def _compiled_answer(
         self, request: Request, data: Any, context: Context, state: AppState
