@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -36,6 +38,8 @@ class AppState:
     """Admission per agency for this worker's database work."""
     tokens: TokenVerifier = field(init=False)
     """Bearer tokens checked by this worker (each valid one's signature once)."""
+    cursors_of: Callable[[uuid.UUID], CursorCodec] = field(init=False)
+    """Each agency's cursor codec (its key derived once per worker)."""
 
     def __post_init__(self) -> None:
         self.fair_share = FairShare(
@@ -48,6 +52,7 @@ class AppState:
             rows_burst=self.settings.max_rows_read,
         )
         self.tokens = TokenVerifier(self.token_rules)
+        self.cursors_of = lru_cache(maxsize=4096)(self._cursors_of)
 
     listener: ChangeListener | None = None
     """The process's LISTEN connection for subscriptions (started by the app's lifespan)."""
@@ -87,7 +92,7 @@ class AppState:
             user_id=principal.user_id,
             agency_id=principal.agency_id,
             request_id=request_id,
-            cursors=CursorCodec(self.cursor_key_for(principal.agency_id)),
+            cursors=self.cursors_of(principal.agency_id),
             rows_read=self.rows_read(),
             writer=AgencyWriter(
                 self.sessions,
@@ -102,6 +107,10 @@ class AppState:
     def rows_read(self) -> RowsRead:
         """A request's rows-read account: its maximum and what counts as a large read."""
         return RowsRead(self.settings.max_rows_read, self.settings.agency_large_read_rows)
+
+    def _cursors_of(self, agency_id: uuid.UUID) -> CursorCodec:
+        """An agency's cursor codec, its key derived once (`cursors_of` keeps it)."""
+        return CursorCodec(self.cursor_key_for(agency_id))
 
     def cursor_key_for(self, agency_id: uuid.UUID) -> bytes:
         """The key an agency's cursors are signed with: a cursor made for one agency does not
