@@ -30,7 +30,19 @@ __all__ = ["committed"]
 
 @dataclass
 class RoundTrips:
-    sent: list[str] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)
+    """What the engine's statement listeners heard of (SQLAlchemy's statements, and those the
+    app sends on the driver itself, `db.driver_transaction.fetch_row`)."""
+    by_driver: list[str] = field(default_factory=list)
+    """What asyncpg's query logger saw (its own BEGIN and ROLLBACK, and `fetch_row`'s)."""
+
+    @property
+    def sent(self) -> list[str]:
+        return self.announced + [sql for sql in self.by_driver if sql not in self.announced]
+
+    def clear(self) -> None:
+        self.announced.clear()
+        self.by_driver.clear()
 
 
 @contextmanager
@@ -38,10 +50,10 @@ def counting(engine: AsyncEngine, trips: RoundTrips) -> Iterator[None]:
     """Record statements from SQLAlchemy, and asyncpg's own queries on every new connection."""
 
     def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        trips.sent.append(sql)
+        trips.announced.append(sql)
 
     def driver_query(record: Any) -> None:
-        trips.sent.append(record.query)
+        trips.by_driver.append(record.query)
 
     def connected(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.driver_connection.add_query_logger(driver_query)
@@ -85,7 +97,7 @@ async def _trips_of(
 ) -> list[str]:
     await tenant.data(query, variables)  # warm: connection opened, statements prepared
     await _logged()
-    trips.sent.clear()
+    trips.clear()
     data = await tenant.data(query, variables)
     assert data
     await _logged()

@@ -19,6 +19,7 @@ from db.compiled.pages import ListSource, page_statement
 from db.compiled.rows import SUMMARY_COLUMNS, batch_json
 from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget, reads_value
 from db.compiled.statements import STATEMENTS_KEPT, template_of
+from db.driver_transaction import fetch_row
 from db.models import batch_summary
 
 _VIEW = batch_summary.c
@@ -122,8 +123,7 @@ async def read_json(session: AsyncSession, read: PreparedRead) -> tuple[Any, int
     """The root field's JSON, decoded, and the rows its contacts lists read; None when the
     statement found no row."""
     connection = await session.connection()
-    result = await connection.exec_driver_sql(read.statement.sql, read.arguments)
-    found: Any = result.first()
+    found = await fetch_row(connection, read.statement.sql, read.arguments)
     if found is None:
         return None
     return read.statement.decode(found[0]), found[1] if len(found) > 1 else 0
