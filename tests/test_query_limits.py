@@ -280,3 +280,34 @@ def test_a_document_over_the_token_limit_is_read_once_and_answered_from_the_cach
     assert all(says in (a.errors or [])[0].message for a in answers)
     assert schema.limit_checks.parsed.cache_info().misses == 1
     assert tokens_read == [0, 0, 0], "Strawberry's own parse stops at the first token"
+
+
+def test_a_repeated_request_is_checked_once_with_its_variables_part_of_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The endpoint asks `refuses` before signing in on every request: the answer of a request
+    already checked (same document, operation and variables) is kept, not worked out again."""
+    schema = build_schema()
+    checks = schema.limit_checks
+    checked: list[Any] = []
+    original = checks.pre_execution_errors
+
+    def counting(*args: Any) -> Any:
+        checked.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(checks, "pre_execution_errors", counting)
+    query = "query($n: Int) { batches(limit: $n) { totalCount } }"
+    graphql_schema = schema._schema
+
+    answers = [
+        checks.refuses(graphql_schema, {"query": query, "variables": {"n": 10}}),
+        checks.refuses(graphql_schema, {"query": query, "variables": {"n": 10}}),
+        checks.refuses(graphql_schema, {"query": query, "variables": {"n": 20}}),
+        checks.refuses(graphql_schema, {"query": query, "variables": {"n": 20}}),
+        checks.refuses(graphql_schema, {"query": "{ nope }"}),
+        checks.refuses(graphql_schema, {"query": "{ nope }"}),
+    ]
+
+    assert answers == [False, False, False, False, True, True]
+    assert checked == [{"n": 10}, {"n": 20}, None]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -21,6 +23,8 @@ from schema.limits.bounds import QueryLimits, limit_error
 from schema.limits.cost import cost_errors
 from schema.limits.parse import parse_limit_error
 from schema.limits.shape import shape_errors
+
+SORTED = orjson.OPT_SORT_KEYS
 
 VALIDATION_ABORTED_MESSAGE = "Validation aborted."
 """graphql-core's own message (private text, guarded by tests/test_graphql_core_messages.py)."""
@@ -56,6 +60,10 @@ class LimitChecks:
         self.shape_errors = lru_cache(maxsize=cache_size)(self._shape_errors)
         self.validation_errors = lru_cache(maxsize=cache_size)(self._validation_errors)
         self.parsed = lru_cache(maxsize=cache_size)(self._parse)
+        self.cache_size = cache_size
+        self._refusals: OrderedDict[tuple[str, str | None, bytes], bool] = OrderedDict()
+        """`refuses` of each recent request (document, operation, variables): the limits and
+        validation depend on nothing else (the cost on the variables' page sizes)."""
 
     def _shape_errors(self, document: DocumentNode) -> tuple[GraphQLError, ...]:
         return tuple(shape_errors(document, self.limits))
@@ -95,18 +103,31 @@ class LimitChecks:
         operation_name = request.get("operationName")
         if variables is not None and not isinstance(variables, dict):
             return True
+        operation_name = operation_name if isinstance(operation_name, str) else None
         try:
-            document = self.parse(request["query"])
+            key = (request["query"], operation_name, orjson.dumps(variables, option=SORTED))
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: checked, not kept
+            return self._refused(schema, request["query"], variables, operation_name)
+        known = self._refusals.get(key)
+        if known is None:
+            known = self._refused(schema, request["query"], variables, operation_name)
+            self._refusals[key] = known
+            if len(self._refusals) > self.cache_size:
+                self._refusals.popitem(last=False)
+        return known
+
+    def _refused(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> bool:
+        try:
+            document = self.parse(query)
         except GraphQLError:
             return True
-        return bool(
-            self.pre_execution_errors(
-                schema,
-                document,
-                variables,
-                operation_name if isinstance(operation_name, str) else None,
-            )
-        )
+        return bool(self.pre_execution_errors(schema, document, variables, operation_name))
 
     def parse_options(self) -> dict[str, int]:
         return {
