@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import orjson
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -32,6 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from core.kept_results import KeptResults, variables_key
 from db.compiled.json_sql import NotCompilable
 from db.compiled.reads import PreparedRead, prepare, read_json
 from schema.compiled.collect import collect_fields
@@ -63,7 +62,7 @@ class CompiledReads:
         self.schema = schema
         self.limit_checks = limit_checks
         self._operations = lru_cache(maxsize=512)(self._query_operation)
-        self._kept_plans: OrderedDict[tuple[Any, ...], list[Planned] | None] = OrderedDict()
+        self._kept_plans: KeptResults[list[Planned] | None] = KeptResults(PLANS_KEPT)
 
     async def answer(
         self,
@@ -102,19 +101,11 @@ class CompiledReads:
         nothing else, so a request repeating an earlier one's costs a lookup."""
         rows_read = context.rows_read
         budget = (rows_read.maximum - rows_read.charged, rows_read.large_read)
-        try:
-            variables_key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:  # an integer beyond 64 bits: planned, not kept
-            return self._plan_query(query, variables, operation_name, context)
-        key = (query, operation_name, variables_key, context.agency_id, budget)
-        if key in self._kept_plans:
-            self._kept_plans.move_to_end(key)
-            return self._kept_plans[key]
-        planned = self._plan_query(query, variables, operation_name, context)
-        self._kept_plans[key] = planned
-        if len(self._kept_plans) > PLANS_KEPT:
-            self._kept_plans.popitem(last=False)
-        return planned
+        known = variables_key(variables)
+        key = None if known is None else (query, operation_name, known, context.agency_id, budget)
+        return self._kept_plans.get(
+            key, lambda: self._plan_query(query, variables, operation_name, context)
+        )
 
     def _plan_query(
         self,

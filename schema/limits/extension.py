@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, cast
 
-import orjson
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -19,12 +17,11 @@ from graphql import (
 from graphql.validation import ValuesOfCorrectTypeRule
 from strawberry.extensions import SchemaExtension
 
+from core.kept_results import KeptResults, variables_key
 from schema.limits.bounds import QueryLimits, limit_error
 from schema.limits.cost import cost_errors
 from schema.limits.parse import parse_limit_error
 from schema.limits.shape import shape_errors
-
-SORTED = orjson.OPT_SORT_KEYS
 
 VALIDATION_ABORTED_MESSAGE = "Validation aborted."
 """graphql-core's own message (private text, guarded by tests/test_graphql_core_messages.py)."""
@@ -60,8 +57,7 @@ class LimitChecks:
         self.shape_errors = lru_cache(maxsize=cache_size)(self._shape_errors)
         self.validation_errors = lru_cache(maxsize=cache_size)(self._validation_errors)
         self.parsed = lru_cache(maxsize=cache_size)(self._parse)
-        self.cache_size = cache_size
-        self._refusals: OrderedDict[tuple[str, str | None, bytes], bool] = OrderedDict()
+        self._refusals: KeptResults[bool] = KeptResults(cache_size)
         """`refuses` of each recent request (document, operation, variables): the limits and
         validation depend on nothing else (the cost on the variables' page sizes)."""
 
@@ -104,17 +100,12 @@ class LimitChecks:
         if variables is not None and not isinstance(variables, dict):
             return True
         operation_name = operation_name if isinstance(operation_name, str) else None
-        try:
-            key = (request["query"], operation_name, orjson.dumps(variables, option=SORTED))
-        except orjson.JSONEncodeError:  # an integer beyond 64 bits: checked, not kept
-            return self._refused(schema, request["query"], variables, operation_name)
-        known = self._refusals.get(key)
-        if known is None:
-            known = self._refused(schema, request["query"], variables, operation_name)
-            self._refusals[key] = known
-            if len(self._refusals) > self.cache_size:
-                self._refusals.popitem(last=False)
-        return known
+        query = request["query"]
+        known = variables_key(variables)
+        key = None if known is None else (query, operation_name, known)
+        return self._refusals.get(
+            key, lambda: self._refused(schema, query, variables, operation_name)
+        )
 
     def _refused(
         self,
