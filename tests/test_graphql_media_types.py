@@ -138,3 +138,21 @@ async def test_graphiql_html_is_not_rewritten(client: httpx.AsyncClient) -> None
     page = await client.get("/graphql", headers={"Accept": "text/html"})
 
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("operation_name", [{"name": "Q"}, ["Q"], 7])
+async def test_an_operation_name_that_is_not_a_string_is_a_request_error_not_a_500(
+    tenant: Tenant, operation_name: Any
+) -> None:
+    """graphql-http's audit (6C00, 6C03): an object or array `operationName` is the client's
+    mistake; it must never reach the compiled path's caches as a key (it is unhashable)."""
+    response = await tenant.client.post(
+        "/graphql",
+        json={"query": QUERY, "operationName": operation_name},
+        headers={
+            "Authorization": f"Bearer {token_for(tenant.user_id)}",
+            "Accept": APOLLO_CLIENT_4_ACCEPT,
+        },
+    )
+
+    assert response.status_code == 400, response.text

@@ -74,6 +74,9 @@ class CompiledReads:
         """The operation's `data`, or None: the resolvers must answer it."""
         if query is None or not context.limits_checked:
             return None
+        if operation_name is not None and not isinstance(operation_name, str):
+            # Not a GraphQL request the compiled path reads: the resolvers' path refuses it.
+            return None
         planned = self._planned(query, variables, operation_name, context)
         if planned is None:
             return None
