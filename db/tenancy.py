@@ -52,8 +52,10 @@ def _scope_settings(
     ]
 
 
+_SCOPE_SIZE = len(_scope_settings(None, None, 0))
+
 _ENTER_SCOPE = text(
-    "SELECT " + ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(5))
+    "SELECT " + ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(_SCOPE_SIZE))
 )
 
 
@@ -180,10 +182,11 @@ class RequestDatabase:
             if self._confirm_member and status != "SELECT 1":
                 raise NotAMember("the user is not, or no longer, of the agency in scope")
         except BaseException:
-            if self._connection is not None:
-                connection, self._connection = self._connection, None
-                await roll_back_on_driver(session, connection)
-            await session.close()
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                await roll_back_on_driver(session, connection)  # closes the session too
+            else:
+                await session.close()
             raise
         return session
 

@@ -184,7 +184,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """The request's database scope and its caller. A caller seen before on this worker
         is scoped to its last agency at once, confirmed in the same round trip (no sign-in
         statement of its own); anyone else is looked up first, in the same transaction."""
-        remembered = state.fair_share.agency_of(user_id)
         if state.read_engine is not state.engine:
             # With a read replica the sign-in lookup stays on the primary (see
             # docs/OPERATIONS.md): its own short transaction, then the request's scope.
@@ -196,6 +195,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 statement_timeout_ms=timeout_ms,
             )
             return db, principal
+        remembered = state.fair_share.agency_of(user_id)
         if remembered is not None:
             db = RequestDatabase(
                 state.read_sessions,

@@ -102,8 +102,7 @@ class CompiledReads:
         shape: the document, the operation, the variables, the agency (its cursors are signed
         with the agency's key) and the rows-read budget (`with_budgets`) decide the plan and
         nothing else, so a request repeating an earlier one's costs a lookup."""
-        rows_read = context.rows_read
-        budget = (rows_read.maximum - rows_read.charged, rows_read.large_read)
+        budget = (context.rows_read.remaining, context.rows_read.large_read)
         known = variables_key(variables)
         key = None if known is None else (query, operation_name, known, context.agency_id, budget)
         return self._kept_plans.get(
@@ -162,8 +161,7 @@ class CompiledReads:
         planner = OperationPlanner(self.schema, builder, coerced, context)
         root_fields = collect_fields([operation.selection_set], "Query", fragments, coerced)
         plans = [planner.root(key, fields) for key, fields in root_fields.items()]
-        rows_read = context.rows_read
-        return with_budgets(plans, rows_read.maximum - rows_read.charged, rows_read.large_read)
+        return with_budgets(plans, context.rows_read.remaining, context.rows_read.large_read)
 
     async def _run(self, planned: list[Planned], context: Context) -> dict[str, Any]:
         data: dict[str, Any] = {}

@@ -34,6 +34,10 @@ class RowsRead:
         """A list reading at least this many rows waits for its agency's turn (`admit_read`)."""
         self.charged = 0
 
+    @property
+    def remaining(self) -> int:
+        return self.maximum - self.charged
+
     def charge(self, rows: int, what: str) -> None:
         """Count `rows` for `what`, refusing (before its SQL runs) past the maximum."""
         if self.charged + rows > self.maximum:
