@@ -2,41 +2,53 @@
 travel as one simple query (one round trip where SQLAlchemy's lazy `BEGIN` and the scope
 statement take two), and `ROLLBACK` ends it.
 
-SQLAlchemy is told the connection is in autocommit, so it sends no `BEGIN` of its own; the
-statements of the session then run inside this transaction. Used when a request's sessions come
-from an engine (the app); inside a caller's transaction (the tests' savepoint recipe) the
-session's own transaction is used instead (`db.tenancy.RequestDatabase`).
+The connection is checked out of the engine's pool as a plain `AsyncConnection`, with no
+`AsyncSession` around it: a compiled read needs none, and the session's checkout and release
+were about a third of such a request's CPU. A session is made on the connection only when a
+resolver asks for one (`session_on`); it is told the connection is in autocommit, so it sends
+no `BEGIN` of its own and its statements run inside this transaction. Used when a request's
+sessions come from an engine (the app); inside a caller's transaction (the tests' savepoint
+recipe) the session's own transaction is used instead (`db.tenancy.RequestDatabase`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.faults import classify_driver_error
 
 logger = logging.getLogger("callbatch.db")
 
-AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+@dataclass
+class DriverTransaction:
+    """A checked-out connection inside the transaction `begin_on_driver` opened, and its
+    asyncpg connection (read once at checkout: asking SQLAlchemy for it costs a greenlet)."""
+
+    connection: AsyncConnection
+    driver: Any
+    status: str
+    """The status of the opening script's last statement (`SELECT 1`: it found one row)."""
 
 
 async def _driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-async def begin_on_driver(session: AsyncSession, scope_sql: str) -> tuple[AsyncConnection, str]:
-    """Check out the session's connection and open its scoped transaction in one round trip.
+async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> DriverTransaction:
+    """Check out a connection and open its scoped transaction in one round trip.
 
     A connection the server dropped fails here, on the request's first use. As SQLAlchemy does
     when it finds a disconnect itself, the pool's other connections are taken as dropped too (a
     restart, a failover ends them all): the pool is replaced, this connection invalidated, and
     the failure raised as SQLAlchemy's invalidated-connection error, which the caller retries
-    once on a fresh connection. Returns the connection, for `roll_back_on_driver`, and the
-    status of the script's last statement (`SELECT 1`: it found one row)."""
-    connection = await session.connection(execution_options=AUTOCOMMIT)
+    once on a fresh connection."""
+    connection = await engine.connect()
     driver = await _driver(connection)
     try:
         if driver.is_in_transaction():
@@ -45,34 +57,44 @@ async def begin_on_driver(session: AsyncSession, scope_sql: str) -> tuple[AsyncC
     except BaseException as error:
         # Cancelled or failed mid-way, the connection may be inside the transaction: never pooled.
         await connection.invalidate()
+        await connection.close()
         if not isinstance(error, Exception) or classify_driver_error(error) is None:
             raise
-        await connection.engine.dispose(close=False)
+        await engine.dispose(close=False)
         raise DBAPIError("BEGIN", None, error, connection_invalidated=True) from error
-    return connection, status
+    return DriverTransaction(connection, driver, status)
+
+
+async def session_on(
+    sessions: async_sessionmaker[Any], transaction: DriverTransaction
+) -> AsyncSession:
+    """A session whose statements run in `transaction` (SQLAlchemy sends no `BEGIN`)."""
+    await transaction.connection.execution_options(isolation_level="AUTOCOMMIT")
+    session: AsyncSession = sessions(bind=transaction.connection)
+    return session
 
 
 async def run_in_transaction(session: AsyncSession, sql: str) -> str:
     """Run `sql` (one or more statements, as one simple query) in the session's transaction,
     already open (a caller's transaction, where the session holds a savepoint); its last
     statement's status."""
-    connection = await session.connection()
-    status: str = await (await _driver(connection)).execute(sql)
+    status: str = await (await _driver(await session.connection())).execute(sql)
     return status
 
 
-async def roll_back_on_driver(session: AsyncSession, connection: AsyncConnection) -> None:
-    """End the transaction `begin_on_driver` opened on `connection` and release it (also after
-    a failed statement, when the session itself refuses to run more).
+async def roll_back_on_driver(transaction: DriverTransaction) -> None:
+    """End the transaction `begin_on_driver` opened and release its connection (also after a
+    failed statement, when a session on it refuses to run more).
 
     A connection whose `ROLLBACK` fails (the server died under it, or a statement was cut off
     mid-way by a cancelled request) is discarded, never pooled inside a transaction. Nothing was
     written, so the request's answer stands: that is logged, not raised."""
+    connection = transaction.connection
     try:
         if connection.invalidated or connection.closed:
             return
         try:
-            await (await _driver(connection)).execute("ROLLBACK")
+            await transaction.driver.execute("ROLLBACK")
         except BaseException as error:
             await connection.invalidate()
             if not isinstance(error, Exception):
@@ -80,20 +102,28 @@ async def roll_back_on_driver(session: AsyncSession, connection: AsyncConnection
             if classify_driver_error(error) is None:
                 logger.warning("ROLLBACK failed; the connection is discarded", exc_info=True)
     finally:
-        await session.close()
+        await connection.close()
 
 
-async def fetch_row(connection: AsyncConnection, sql: str, arguments: tuple[Any, ...]) -> Any:
-    """One row of a statement sent on the driver (asyncpg's own prepared-statement cache), in
-    the connection's open transaction, without SQLAlchemy's execution machinery (two thirds
-    of a compiled read's CPU). The engine's statement listeners hear of it as of any statement
-    (`before_cursor_execute`, which may rewrite it, and `after_cursor_execute`): its timing, the
-    metrics and the tests' statement counts see it."""
+async def fetch_row_in_session(session: AsyncSession, sql: str, arguments: tuple[Any, ...]) -> Any:
+    """`fetch_row` on the session's connection, in its transaction."""
+    connection = await session.connection()
+    return await fetch_row(connection, await _driver(connection), sql, arguments)
+
+
+async def fetch_row(
+    connection: AsyncConnection, driver: Any, sql: str, arguments: tuple[Any, ...]
+) -> Any:
+    """One row of a statement sent on `driver` (`connection`'s asyncpg connection, with its own
+    prepared-statement cache), in the connection's open transaction, without SQLAlchemy's
+    execution machinery (two thirds of a compiled read's CPU). The engine's statement listeners
+    hear of it as of any statement (`before_cursor_execute`, which may rewrite it, and
+    `after_cursor_execute`): its timing, the metrics and the tests' statement counts see it."""
     sync = connection.sync_connection
     assert sync is not None
     for before in sync.dispatch.before_cursor_execute:
         sql, arguments = before(sync, None, sql, arguments, None, False)
-    row = await (await _driver(connection)).fetchrow(sql, *arguments)
+    row = await driver.fetchrow(sql, *arguments)
     for after in sync.dispatch.after_cursor_execute:
         after(sync, None, sql, arguments, None, False)
     return row

@@ -17,13 +17,20 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
 )
 
-from db.driver_transaction import begin_on_driver, roll_back_on_driver, run_in_transaction
+from db.driver_transaction import (
+    DriverTransaction,
+    begin_on_driver,
+    fetch_row,
+    fetch_row_in_session,
+    roll_back_on_driver,
+    run_in_transaction,
+    session_on,
+)
 from db.faults import classify
 
 APP_ROLE = "callbatch_app"
@@ -91,13 +98,15 @@ async def enter_scope(
 
 
 class RequestDatabase:
-    """The database as one request sees it: one session, one transaction, one agency.
+    """The database as one request sees it: one connection, one transaction, one agency.
 
     Strawberry resolves sibling fields concurrently, and an `AsyncSession` must never serve two
     tasks at once. Rather than a session per resolver (more connections, and each part of a
     response seeing a different snapshot), every resolver borrows this one session through
-    `session()`, which serialises them with a lock. The transaction opens on first use and is
-    rolled back by `close()`: requests only read.
+    `session()`, and the compiled reads send their statements through `fetch_row()`; a lock
+    serialises them. The transaction opens on first use and is rolled back by `close()`:
+    requests only read. The session is made on first `session()`: a request answered by the
+    compiled reads alone never has one.
 
     A request built without an agency signs in first (`sign_in`): the bearer's user is looked
     up in the same transaction, which then serves the request, so signing in costs no
@@ -120,8 +129,9 @@ class RequestDatabase:
         self._statement_timeout_ms = statement_timeout_ms
         self._lock = asyncio.Lock()
         self._session: AsyncSession | None = None
-        self._connection: AsyncConnection | None = None
-        self._own_transaction = isinstance(sessions.kw.get("bind"), AsyncEngine)
+        self._transaction: DriverTransaction | None = None
+        bind = sessions.kw.get("bind")
+        self._engine = bind if isinstance(bind, AsyncEngine) else None
         """Sessions of an engine: the request's transaction is begun on the driver with its
         scope (`db/driver_transaction.py`); sessions bound to a caller's connection (the tests'
         recipe) run it as the session's own (a savepoint there)."""
@@ -140,7 +150,7 @@ class RequestDatabase:
         `app.agency_id`, as `db.users.get_user` does in the same statement); the agency of the
         row it returns is then the request's `agency_id`. Returns that row, or None.
         """
-        if self._session is not None or self._agency_id is not None:
+        if self._is_open() or self._agency_id is not None:
             raise RuntimeError("sign_in must be the request's first use of the database")
         self._user_id = user_id
         async with self.session() as session:
@@ -152,61 +162,84 @@ class RequestDatabase:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
+            await self._open_once()
             if self._session is None:
-                try:
-                    self._session = await self._scoped_session()
-                except DBAPIError as error:
-                    if not error.connection_invalidated:
-                        raise
-                    self._session = await self._scoped_session()
+                assert self._transaction is not None
+                self._session = await session_on(self._sessions, self._transaction)
             yield self._session
 
-    async def _scoped_session(self) -> AsyncSession:
-        """A session whose transaction is open and scoped (its first statement has run).
+    async def fetch_row(self, sql: str, arguments: tuple[Any, ...]) -> Any:
+        """One row of a statement sent on the driver in the request's transaction
+        (`db.driver_transaction.fetch_row`)."""
+        async with self._lock:
+            await self._open_once()
+            if self._transaction is None:
+                assert self._session is not None
+                return await fetch_row_in_session(self._session, sql, arguments)
+            connection, driver = self._transaction.connection, self._transaction.driver
+            return await fetch_row(connection, driver, sql, arguments)
+
+    def _is_open(self) -> bool:
+        return self._transaction is not None or self._session is not None
+
+    async def _open_once(self) -> None:
+        """Open the scoped transaction unless it is open (its first statement has run).
 
         The engine does not ping connections on checkout (db/engine.py), so the first statement
         is where a connection the server dropped (restart, failover) is found out. SQLAlchemy
         then invalidates it and the pool's other connections from before the failure; as
-        nothing has been read yet, `session()` retries once on a fresh connection, so a database
+        nothing has been read yet, this retries once on a fresh connection, so a database
         restart costs a reconnect instead of a failed request."""
-        session: AsyncSession = self._sessions()
+        if self._is_open():
+            return
+        try:
+            await self._open()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            await self._open()
+
+    async def _open(self) -> None:
         settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
         script = _scope_text(settings)
         if self._confirm_member:
             script += f"; {_member_check(self._user_id, self._agency_id)}"
+        if self._engine is not None:
+            transaction = await begin_on_driver(self._engine, script)
+            if self._confirm_member and transaction.status != "SELECT 1":
+                await roll_back_on_driver(transaction)
+                raise NotAMember("the user is not, or no longer, of the agency in scope")
+            self._transaction = transaction
+            return
+        session: AsyncSession = self._sessions()
         try:
-            if self._own_transaction:
-                self._connection, status = await begin_on_driver(session, script)
-            else:
-                status = await run_in_transaction(session, script)
+            status = await run_in_transaction(session, script)
             if self._confirm_member and status != "SELECT 1":
                 raise NotAMember("the user is not, or no longer, of the agency in scope")
         except BaseException:
-            connection, self._connection = self._connection, None
-            if connection is not None:
-                await roll_back_on_driver(session, connection)  # closes the session too
-            else:
-                await session.close()
+            await session.close()
             raise
-        return session
+        self._session = session
 
     async def confirm_member(self) -> None:
         """Open the request's transaction now, scoped to the agency given at construction with
         `confirm_member=True`, confirming in the same round trip that the user belongs to it
         (the database as it is now, not as it was when that agency was learnt); `NotAMember`
         otherwise, the transaction then closed."""
-        async with self.session():
-            pass
+        async with self._lock:
+            await self._open_once()
 
     async def close(self) -> None:
         async with self._lock:
             session, self._session = self._session, None
-            if session is None:
-                return
-            if self._connection is not None:
-                connection, self._connection = self._connection, None
-                await roll_back_on_driver(session, connection)
-            else:
+            transaction, self._transaction = self._transaction, None
+            if transaction is not None:
+                try:
+                    if session is not None:
+                        await session.close()
+                finally:
+                    await roll_back_on_driver(transaction)
+            elif session is not None:
                 await end_read_only(session)
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from db import batches as batch_queries
 from db import contacts as contact_queries
 from db.compiled.reads import prepare, read_json
 from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, Shape, Value
+from db.driver_transaction import fetch_row_in_session
 from db.tenancy import APP_ROLE, RequestDatabase, user_scope
 from tests.factories import Factory
 
@@ -212,7 +214,7 @@ async def others_call_logs(session: AsyncSession, me: Agency, other: Agency) -> 
 
 
 async def _compiled_json(session: AsyncSession, read: Any) -> Any:
-    found = await read_json(session, prepare(read))
+    found = await read_json(partial(fetch_row_in_session, session), prepare(read))
     return None if found is None else found[0]
 
 

@@ -4,7 +4,7 @@ row-level security guards it as it guards every resolver's statement."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -12,14 +12,12 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Integer, Select, Text, cast, func, literal, select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import batches as batch_queries
 from db.compiled.pages import ListSource, page_statement
 from db.compiled.rows import SUMMARY_COLUMNS, batch_json
 from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget, reads_value
 from db.compiled.statements import STATEMENTS_KEPT, template_of
-from db.driver_transaction import fetch_row
 from db.models import batch_summary
 
 _VIEW = batch_summary.c
@@ -119,11 +117,15 @@ def prepare(read: RootRead) -> PreparedRead:
     return PreparedRead(statement, statement.arguments(values))
 
 
-async def read_json(session: AsyncSession, read: PreparedRead) -> tuple[Any, int] | None:
+FetchRow = Callable[[str, tuple[Any, ...]], Awaitable[Any]]
+"""Sends SQL with its arguments in the request's transaction; its first row or None
+(`RequestDatabase.fetch_row`)."""
+
+
+async def read_json(fetch_row: FetchRow, read: PreparedRead) -> tuple[Any, int] | None:
     """The root field's JSON, decoded, and the rows its contacts lists read; None when the
     statement found no row."""
-    connection = await session.connection()
-    found = await fetch_row(connection, read.statement.sql, read.arguments)
+    found = await fetch_row(read.statement.sql, read.arguments)
     if found is None:
         return None
     return read.statement.decode(found[0]), found[1] if len(found) > 1 else 0

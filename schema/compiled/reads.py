@@ -169,8 +169,7 @@ class CompiledReads:
             if read is None:
                 data[plan.key] = "Query"
                 continue
-            async with context.db.session() as session:
-                found = await read_json(session, read)
+            found = await read_json(context.db.fetch_row, read)
             if found is None:
                 raise NotCovered("no batch: not found, or its lists over the rows-read budget")
             value, rows_read = found
