@@ -49,7 +49,9 @@ async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> DriverTransact
     the failure raised as SQLAlchemy's invalidated-connection error, which the caller retries
     once on a fresh connection."""
     connection = await engine.connect()
-    driver = await _driver(connection)
+    # Just checked out, so the pooled connection is at hand (no greenlet to ask for it).
+    assert connection.sync_connection is not None
+    driver: Any = connection.sync_connection.connection.driver_connection
     try:
         if driver.is_in_transaction():
             raise ConnectionError("a pooled connection was handed out inside a transaction")
