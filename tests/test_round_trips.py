@@ -116,7 +116,7 @@ def assert_one_transaction_begun_with_its_scope(sent: list[str]) -> None:
     begun = [sql for sql in sent if sql.startswith("BEGIN")]
     assert len(begun) == 1
     assert begun[0].startswith("BEGIN; SELECT set_config('role', 'callbatch_app', true)")
-    assert "; SELECT FROM users WHERE id = " in begun[0], "the membership check rides along"
+    assert " FROM users WHERE id = " in begun[0], "the membership check rides along"
     assert [sql for sql in sent if sql.startswith("ROLLBACK")] == ["ROLLBACK"]
 
 
@@ -171,4 +171,29 @@ async def test_a_first_request_signs_in_with_its_own_statement(
 
     assert len(trips.sent) == 4, trips.sent
     assert sum("FROM users" in sql for sql in trips.sent) == 1
-    assert not any("; SELECT FROM users" in sql for sql in trips.sent)
+    assert not any(" true) FROM users" in sql for sql in trips.sent)
+
+
+async def test_a_batch_the_compiled_read_finds_not_is_answered_by_the_resolvers_in_its_transaction(
+    settings: Settings, committed: CommittedData
+) -> None:
+    """Another agency's batch: the compiled read finds no row, so the resolvers answer (null
+    and NOT_FOUND) on a session made on the request's connection, inside the transaction the
+    compiled read ran in; one BEGIN, one ROLLBACK."""
+    agency_id, user_id = await committed.agency_with_user()
+    other_agency, _ = await committed.agency_with_user()
+    others_batch = await committed.batch(other_agency, contacts=2)
+    async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
+        await tenant.data(Q1, {})  # the caller is now one this worker has seen
+        await _logged()
+        trips.clear()
+        body = await tenant.query(Q2, {"id": str(others_batch)})
+        await _logged()
+        sent = list(trips.sent)
+
+    assert body["data"] == {"batch": None}
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+    assert_one_transaction_begun_with_its_scope(sent)
+    compiled = [sql for sql in sent if "json_build_object" in sql]
+    resolvers = [sql for sql in sent if "FROM v_call_batch_summary" in sql and sql not in compiled]
+    assert len(compiled) == 1 and resolvers, sent
