@@ -28,6 +28,11 @@ def classify_driver_error(error: BaseException) -> DatabaseFault | None:
         return DatabaseFault.UNAVAILABLE
     if isinstance(error, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
         return DatabaseFault.UNAVAILABLE
+    if isinstance(error, asyncpg.InternalClientError):
+        # A pooled connection the server ended while idle (a restart or shutdown sends it a
+        # FATAL notice, then closes it): when asyncpg has read the notice but not yet the close,
+        # its next query fails this way ("another operation (2) is in progress"), not as closed.
+        return DatabaseFault.UNAVAILABLE
     if getattr(error, "sqlstate", None) in _UNAVAILABLE_SQLSTATES:
         return DatabaseFault.UNAVAILABLE
     return None
