@@ -32,22 +32,21 @@ class DriverTransaction:
 
     connection: AsyncConnection
     driver: Any
-    status: str
-    """The status of the opening script's last statement (`SELECT 1`: it found one row)."""
 
 
 async def _driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> DriverTransaction:
+async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> tuple[DriverTransaction, str]:
     """Check out a connection and open its scoped transaction in one round trip.
 
     A connection the server dropped fails here, on the request's first use. As SQLAlchemy does
     when it finds a disconnect itself, the pool's other connections are taken as dropped too (a
     restart, a failover ends them all): the pool is replaced, this connection invalidated, and
     the failure raised as SQLAlchemy's invalidated-connection error, which the caller retries
-    once on a fresh connection."""
+    once on a fresh connection. Returns the transaction and the status of the script's last
+    statement (`SELECT 1`: it found one row)."""
     connection = await engine.connect()
     # Just checked out, so the pooled connection is at hand (no greenlet to ask for it).
     assert connection.sync_connection is not None
@@ -64,7 +63,7 @@ async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> DriverTransact
             raise
         await engine.dispose(close=False)
         raise DBAPIError("BEGIN", None, error, connection_invalidated=True) from error
-    return DriverTransaction(connection, driver, status)
+    return DriverTransaction(connection, driver), status
 
 
 async def session_on(

@@ -200,26 +200,25 @@ class RequestDatabase:
             await self._open()
 
     async def _open(self) -> None:
+        """Open the scoped transaction. With `confirm_member`, a user no longer of the agency
+        ends it again and raises `NotAMember`."""
         settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
         script = _scope_text(settings)
         if self._confirm_member:
             script += _only_for_a_member(self._user_id, self._agency_id)
         if self._engine is not None:
-            transaction = await begin_on_driver(self._engine, script)
-            if self._confirm_member and transaction.status != "SELECT 1":
-                await roll_back_on_driver(transaction)
-                raise NotAMember("the user is not, or no longer, of the agency in scope")
-            self._transaction = transaction
-            return
-        session: AsyncSession = self._sessions()
-        try:
-            status = await run_in_transaction(session, script)
-            if self._confirm_member and status != "SELECT 1":
-                raise NotAMember("the user is not, or no longer, of the agency in scope")
-        except BaseException:
-            await session.close()
-            raise
-        self._session = session
+            self._transaction, status = await begin_on_driver(self._engine, script)
+        else:
+            session: AsyncSession = self._sessions()
+            try:
+                status = await run_in_transaction(session, script)
+            except BaseException:
+                await session.close()
+                raise
+            self._session = session
+        if self._confirm_member and status != "SELECT 1":
+            await self._end()
+            raise NotAMember("the user is not, or no longer, of the agency in scope")
 
     async def confirm_member(self) -> None:
         """Open the request's transaction now, scoped to the agency given at construction with
@@ -231,16 +230,20 @@ class RequestDatabase:
 
     async def close(self) -> None:
         async with self._lock:
-            session, self._session = self._session, None
-            transaction, self._transaction = self._transaction, None
-            if transaction is not None:
-                try:
-                    if session is not None:
-                        await session.close()
-                finally:
-                    await roll_back_on_driver(transaction)
-            elif session is not None:
-                await end_read_only(session)
+            await self._end()
+
+    async def _end(self) -> None:
+        """Roll back and release the transaction, when one is open (the lock held)."""
+        session, self._session = self._session, None
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            try:
+                if session is not None:
+                    await session.close()
+            finally:
+                await roll_back_on_driver(transaction)
+        elif session is not None:
+            await end_read_only(session)
 
 
 class NotAMember(Exception):
