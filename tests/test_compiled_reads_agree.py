@@ -247,3 +247,40 @@ async def test_custom_data_holding_an_integer_beyond_64_bits_reads_alike_and_exa
     assert both_paths.answered == [True]
     assert response.status_code == 200
     assert b'"beyond_64_bits":1180591620717411303424' in response.content
+
+
+async def test_row_keys_that_are_sql_words_or_long_names_agree_or_fall_back(
+    both_paths: BothPaths, data: DataSet
+) -> None:
+    """A list row's keys become column names of a composite row (`db.compiled.json_sql.
+    json_row`): SQL's reserved words and mixed case are quoted, and a name PostgreSQL would cut
+    short (over 63 bytes) is left to the resolvers rather than answered under a shorter key."""
+    words = "select: id from: name Order: status user: phoneNumber"
+    for alias, covered in (("k" * 63, True), ("k" * 64, False)):
+        query = f"""query($id: ID!) {{ batch(id: $id) {{ contacts(first: 3) {{
+          nodes {{ {words} {alias}: email callLogs {{ group: id {alias}: callStatus }} }} }} }}
+          batches(first: 2) {{ edges {{ node {{ {words.split(" user:")[0]} {alias}: id }} }} }} }}"""
+        both_paths.answered.clear()
+        response = await both_paths.agree(data.user_id, query, {"id": str(data.batch_ids[0])})
+        assert both_paths.answered == [covered], alias
+        body = response.json()
+        assert "errors" not in body
+        node = body["data"]["batch"]["contacts"]["nodes"][0]
+        assert set(node) == {"select", "from", "Order", "user", alias, "callLogs"}
+
+
+async def test_an_object_of_more_keys_than_the_compiler_builds_falls_back_alike(
+    both_paths: BothPaths, data: DataSet
+) -> None:
+    """51 keys in one object is past `MAX_OBJECT_KEYS`: found when the statement is built, after
+    planning, and answered by the resolvers (it was a 500 before); 50 are compiled."""
+    fields = [f for f in EVERY_CONTACT_FIELD.split("callLogs")[0].split() if f != "__typename"]
+    for keys, covered in ((51, False), (50, True)):
+        extra = keys - len(fields) - 2  # and __typename, callLogs
+        aliases = " ".join(f"a{i}: {fields[i % len(fields)]}" for i in range(extra))
+        query = f"""query($id: ID!) {{ batch(id: $id) {{ contacts(first: 2) {{ nodes {{
+          {EVERY_CONTACT_FIELD} {aliases} }} }} }} }}"""
+        both_paths.answered.clear()
+        response = await both_paths.agree(data.user_id, query, {"id": str(data.batch_ids[0])})
+        assert "errors" not in response.json()
+        assert both_paths.answered == [covered]

@@ -32,16 +32,18 @@ from core.pagination import Window
 from db.compiled.json_sql import (
     Columns,
     NotCompilable,
+    Pairs,
     constant,
     empty_json_array,
     iso_timestamp,
     json_object,
+    json_row,
 )
 from db.compiled.shapes import PAGE_FACTS, PAGINATION_FACTS, Constant, Nested, Shape, Value
 from db.keyset import OrderKey, order_by_clauses, rows_after
 
-NodeJson = Callable[[Columns, Shape], ColumnElement[Any]]
-"""The JSON object of one row of the page, given the page's columns."""
+NodePairs = Callable[[Columns, Shape], Pairs]
+"""The keys and values of one row's object, given the page's columns."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ def _sortable(expression: ColumnElement[Any]) -> ColumnElement[Any]:
     return iso_timestamp(expression) if isinstance(expression.type, DateTime) else expression
 
 
-def page_statement(source: ListSource, window: Window, shape: Shape, node: NodeJson) -> Select[Any]:
+def page_statement(
+    source: ListSource, window: Window, shape: Shape, node: NodePairs
+) -> Select[Any]:
     """`SELECT <the connection's JSON>`: one row, one column."""
     keys = list(source.keys)
     conditions = list(source.conditions)
@@ -84,7 +88,10 @@ def page_statement(source: ListSource, window: Window, shape: Shape, node: NodeJ
     page = rows.subquery("page")
     builder = _PageBuilder(page, len(keys), window, source, node)
     connection = builder.connection(shape)
-    summary = select(*builder.aggregates).select_from(page).subquery("page_summary")
+    page_and_nodes: Any = page
+    for node_row in builder.node_rows:
+        page_and_nodes = page_and_nodes.join(node_row, true())
+    summary = select(*builder.aggregates).select_from(page_and_nodes).subquery("page_summary")
     built = builder.finish(connection, summary)
     statement = select(built).select_from(summary)
     for counted in builder.counts():
@@ -97,7 +104,7 @@ class _PageBuilder:
     is built from its columns and the counts."""
 
     def __init__(
-        self, page: Any, arity: int, window: Window, source: ListSource, node: NodeJson
+        self, page: Any, arity: int, window: Window, source: ListSource, node: NodePairs
     ) -> None:
         self.page = page
         self.window = window
@@ -107,6 +114,8 @@ class _PageBuilder:
         self.in_page = page.c.position <= window.offset + window.limit
         self.sort_values = func.json_build_array(*(page.c[f"sort_{i}"] for i in range(arity)))
         self.aggregates: list[ColumnElement[Any]] = [func.count().label("fetched")]
+        self.node_rows: list[Any] = []
+        """`json_row`s of the page's rows, one per node shape, joined beside the page."""
         self.needs_total = False
         self.needs_remaining = False
         self.summary: Any = None
@@ -133,7 +142,7 @@ class _PageBuilder:
                 self.needs_total = True
                 parts.append((key, lambda: self.total.c.rows))
             elif isinstance(part, Nested) and part.name == "nodes":
-                parts.append((key, self._list(self.node(self.page.c, part.shape))))
+                parts.append((key, self._list(self._node(part.shape))))
             elif isinstance(part, Nested) and part.name == "edges":
                 parts.append((key, self._list(self._edge(part.shape))))
             elif isinstance(part, Nested) and part.name == "page_info":
@@ -144,6 +153,12 @@ class _PageBuilder:
                 raise NotCompilable(f"not a part of a connection: {part!r}")
         return parts
 
+    def _node(self, shape: Shape) -> ColumnElement[Any]:
+        """A page row's object: a composite row of the keys, joined beside the page."""
+        node_row = json_row(self.node(self.page.c, shape), f"node_{len(self.node_rows) + 1}")
+        self.node_rows.append(node_row)
+        return node_row.table_valued()
+
     def _edge(self, shape: Shape) -> ColumnElement[Any]:
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, part in shape:
@@ -152,7 +167,7 @@ class _PageBuilder:
             elif isinstance(part, Value) and part.name == "cursor":
                 pairs.append((key, self.sort_values))
             elif isinstance(part, Nested) and part.name == "node":
-                pairs.append((key, self.node(self.page.c, part.shape)))
+                pairs.append((key, self._node(part.shape)))
             else:
                 raise NotCompilable(f"not a part of an edge: {part!r}")
         return json_object(pairs)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from db import batches as batch_queries
 from db.compiled.pages import ListSource, page_statement
-from db.compiled.rows import SUMMARY_COLUMNS, batch_json
+from db.compiled.rows import SUMMARY_COLUMNS, batch_json, batch_pairs
 from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget, reads_value
 from db.compiled.statements import STATEMENTS_KEPT, template_of
 from db.models import batch_summary
@@ -64,7 +64,7 @@ def _batch_page(read: BatchPage) -> Select[Any]:
         source,
         read.window,
         read.shape,
-        lambda columns, shape: batch_json(agency_id, columns, shape),
+        lambda columns, shape: batch_pairs(agency_id, columns, shape),
     )
 
 

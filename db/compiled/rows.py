@@ -7,19 +7,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 from db import contacts as contact_queries
 from db.compiled.json_sql import (
     Columns,
     NotCompilable,
+    Pairs,
     RowValue,
     column,
     empty_json_array,
     enum_column,
+    json_object,
+    json_row,
     one_decimal,
-    row_object,
+    row_pairs,
     timestamp_column,
 )
 from db.compiled.pages import ListSource, page_statement
@@ -90,41 +93,54 @@ CALL_LOG_VALUES: dict[str, RowValue] = {
 } | {"transcript": column("transcript"), "created_at": timestamp_column("created_at")}
 SUMMARY_COLUMNS = tuple(batch_summary.c)
 _CONTACT_COLUMNS = tuple(c for c in CampaignContact.__table__.c if c.name != "search_text")
-_LOGS = CallLog.__table__.c
+_LOG_TABLE = CallLog.__table__
+_LOGS = _LOG_TABLE.c
 
 
 def batch_json(
     agency_id: uuid.UUID, columns: Columns, shape: Shape, batch_id: uuid.UUID | None = None
 ) -> ColumnElement[Any]:
-    """One batch row's object. Its `contacts` pages are read with `batch_id`, the batch's id
-    as a parameter (the row is that batch): without one there are none to build."""
+    """One batch row's object (`json_object`: a root batch, one a statement)."""
+    return json_object(batch_pairs(agency_id, columns, shape, batch_id))
+
+
+def batch_pairs(
+    agency_id: uuid.UUID, columns: Columns, shape: Shape, batch_id: uuid.UUID | None = None
+) -> Pairs:
+    """One batch row's keys and values. Its `contacts` pages are read with `batch_id`, the
+    batch's id as a parameter (the row is that batch): without one there are none to build."""
 
     def nested(columns: Columns, key: str, part: Part) -> ColumnElement[Any]:
         if not isinstance(part, ContactPage) or batch_id is None:
             raise NotCompilable(f"not a part of a batch: {part!r}")
         return contact_page(agency_id, batch_id, part).scalar_subquery()
 
-    return row_object(columns, shape, BATCH_VALUES, nested)
+    return row_pairs(columns, shape, BATCH_VALUES, nested)
 
 
-def contact_json(agency_id: uuid.UUID, columns: Columns, shape: Shape) -> ColumnElement[Any]:
+def contact_pairs(agency_id: uuid.UUID, columns: Columns, shape: Shape) -> Pairs:
     def nested(columns: Columns, key: str, part: Part) -> ColumnElement[Any]:
         if not isinstance(part, Nested) or part.name != "call_logs":
             raise NotCompilable(f"not a part of a contact: {part!r}")
         return call_logs_json(agency_id, columns["id"], part.shape)
 
-    return row_object(columns, shape, CONTACT_VALUES, nested)
+    return row_pairs(columns, shape, CONTACT_VALUES, nested)
 
 
 def call_logs_json(
     agency_id: uuid.UUID, contact_id: ColumnElement[Any], shape: Shape
 ) -> ColumnElement[Any]:
-    """A contact's call logs, oldest first (`call_logs_by_contact`'s order), as a JSON array."""
-    log = row_object(_LOGS, shape, CALL_LOG_VALUES, _no_nested)
-    listed = func.json_agg(aggregate_order_by(log, _LOGS.created_at, _LOGS.id), type_=JSON)
+    """A contact's call logs, oldest first (`call_logs_by_contact`'s order), as a JSON array.
+    `contact_id` is a column of the enclosing query's contact row."""
+    log = json_row(row_pairs(_LOGS, shape, CALL_LOG_VALUES, _no_nested), "call_log")
+    listed = func.json_agg(
+        aggregate_order_by(log.table_valued(), _LOGS.created_at, _LOGS.id), type_=JSON
+    )
     return (
         select(func.coalesce(listed, empty_json_array(), type_=JSON))
+        .select_from(_LOG_TABLE.join(log, true()))
         .where(_LOGS.agency_id == agency_id, _LOGS.contact_id == contact_id)
+        .correlate_except(_LOG_TABLE)
         .scalar_subquery()
     )
 
@@ -144,7 +160,7 @@ def contact_page(agency_id: uuid.UUID, batch_id: uuid.UUID, part: ContactPage) -
         source,
         part.window,
         part.shape,
-        lambda columns, shape: contact_json(agency_id, columns, shape),
+        lambda columns, shape: contact_pairs(agency_id, columns, shape),
     )
 
 

@@ -122,10 +122,12 @@ class CompiledReads:
             return None
         try:
             plans = self._plan(document, operation, variables, context)
+            # The SQL is built here: what `db.compiled` cannot build (too many keys, a key too
+            # long for a column name) is found only now.
+            return [Planned(p, prepare(p.read) if p.read is not None else None) for p in plans]
         except (NotCovered, NotCompilable) as reason:
             logger.debug("not compiled: %s", reason)
             return None
-        return [Planned(p, prepare(p.read) if p.read is not None else None) for p in plans]
 
     def _query_operation(
         self, document: DocumentNode, operation_name: str | None
