@@ -284,3 +284,22 @@ async def test_an_object_of_more_keys_than_the_compiler_builds_falls_back_alike(
         response = await both_paths.agree(data.user_id, query, {"id": str(data.batch_ids[0])})
         assert "errors" not in response.json()
         assert both_paths.answered == [covered]
+
+
+async def test_several_row_shapes_in_one_page_each_build_their_own_rows_alike(
+    both_paths: BothPaths, data: DataSet
+) -> None:
+    """`nodes`, `edges { node }` and an aliased `nodes` of one page are three composite rows
+    joined beside it, and a contact's two aliased `callLogs` two more, each in its own scope."""
+    query = """query($id: ID!) { batch(id: $id) { contacts(first: 3) {
+      nodes { id a: callLogs { id } b: callLogs { callStatus createdAt } }
+      edges { cursor node { name c: callLogs { id } } }
+      more: nodes { __typename } } }
+      batches(first: 2) { nodes { id } edges { node { name } } x: nodes { __typename } } }"""
+
+    response = await both_paths.agree(data.user_id, query, {"id": str(data.batch_ids[0])})
+
+    assert both_paths.answered == [True]
+    contacts = response.json()["data"]["batch"]["contacts"]
+    assert any(node["a"] and node["b"] for node in contacts["nodes"])
+    assert contacts["more"] == [{"__typename": "Contact"}] * 3
