@@ -160,7 +160,7 @@ class _PageBuilder:
         return node_row.table_valued()
 
     def _edge(self, shape: Shape) -> ColumnElement[Any]:
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        pairs: Pairs = []
         for key, part in shape:
             if isinstance(part, Constant):
                 pairs.append((key, constant(part)))
