@@ -42,7 +42,8 @@ Pairs = list[tuple[str, ColumnElement[Any]]]
 """An object's keys, in order, each with the SQL of its value."""
 
 MAX_OBJECT_KEYS = 50
-"""`json_build_object` takes at most 100 arguments: a shape with more keys is not compiled."""
+"""`json_build_object` takes at most 100 arguments: a shape with more keys is not compiled,
+whichever way its object is built."""
 
 MAX_COLUMN_NAME_BYTES = 63
 """PostgreSQL cuts longer identifiers short: a key longer than that is not a `json_row` column."""
@@ -86,11 +87,9 @@ def upper_name(value: ColumnElement[Any]) -> ColumnElement[Any]:
 def json_object(pairs: Pairs) -> ColumnElement[Any]:
     """`json_build_object('key', value, …)` in the given key order; keys are GraphQL response
     names (letters, digits, `_`), written into the SQL as literals."""
-    if len(pairs) > MAX_OBJECT_KEYS:
-        raise NotCompilable(f"an object of more than {MAX_OBJECT_KEYS} keys")
+    _check_keys(pairs)
     arguments: list[ColumnElement[Any]] = []
     for key, value in pairs:
-        _check_key(key)
         arguments += [literal_column(f"'{key}'", String), value]
     return func.json_build_object(*arguments, type_=JSON)
 
@@ -100,18 +99,20 @@ def json_row(pairs: Pairs, name: str) -> LateralFromClause:
     row, to be joined beside that row (`ON true`: one row each). Its whole-row value
     (`.table_valued()`) is the object, to aggregate with `json_agg` or to place in another
     object. Every column it reads is the row's, from the enclosing query."""
-    if len(pairs) > MAX_OBJECT_KEYS:
-        raise NotCompilable(f"an object of more than {MAX_OBJECT_KEYS} keys")
-    for key, _ in pairs:
-        _check_key(key)
-        if len(key) > MAX_COLUMN_NAME_BYTES:
-            raise NotCompilable(f"a response name longer than a column name: {key!r}")
+    _check_keys(pairs, longest=MAX_COLUMN_NAME_BYTES)
     return select(*(value.label(key) for key, value in pairs)).correlate_except(None).lateral(name)
 
 
-def _check_key(key: str) -> None:
-    if not _RESPONSE_KEY.match(key):
-        raise NotCompilable(f"not a response name: {key!r}")
+def _check_keys(pairs: Pairs, longest: int | None = None) -> None:
+    """`NotCompilable` unless the object has at most `MAX_OBJECT_KEYS` keys, each a response
+    name (written into the SQL) of at most `longest` characters."""
+    if len(pairs) > MAX_OBJECT_KEYS:
+        raise NotCompilable(f"an object of more than {MAX_OBJECT_KEYS} keys")
+    for key, _ in pairs:
+        if not _RESPONSE_KEY.match(key):
+            raise NotCompilable(f"not a response name: {key!r}")
+        if longest is not None and len(key) > longest:
+            raise NotCompilable(f"a response name longer than a column name: {key!r}")
 
 
 def empty_json_array() -> ColumnElement[Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.sql.selectable import LateralFromClause
 
 from core.pagination import Window
 from db.compiled.json_sql import (
@@ -114,7 +115,7 @@ class _PageBuilder:
         self.in_page = page.c.position <= window.offset + window.limit
         self.sort_values = func.json_build_array(*(page.c[f"sort_{i}"] for i in range(arity)))
         self.aggregates: list[ColumnElement[Any]] = [func.count().label("fetched")]
-        self.node_rows: list[Any] = []
+        self.node_rows: list[LateralFromClause] = []
         """`json_row`s of the page's rows, one per node shape, joined beside the page."""
         self.needs_total = False
         self.needs_remaining = False
