@@ -3,9 +3,12 @@ and its agency's fair share open the request's database scope and run Strawberry
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -100,9 +103,32 @@ def _plain_json_post(request: Request, data: Any) -> bool:
     )
 
 
+@dataclass
+class Answer:
+    """A request's response and what the request still holds (its agency's slot, its database
+    transaction), if anything."""
+
+    response: Response
+    held: AsyncExitStack | None = None
+
+    async def send(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response while what is held is released: the client has its answer
+        without waiting for the transaction's `ROLLBACK` (a read-only transaction's end cannot
+        change what was read; writes commit in their own transactions before the answer is
+        made), and a slow reader still holds no connection."""
+        if self.held is None:
+            await self.response(scope, receive, send)
+            return
+        releasing = asyncio.create_task(self.held.aclose())
+        try:
+            await self.response(scope, receive, send)
+        finally:
+            await releasing
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     """The database connection is taken only once the body is in and the token is valid, and
-    released before the answer is sent: neither a slow sender nor a slow reader holds one."""
+    released while the answer is sent: neither a slow sender nor a slow reader holds one."""
 
     def __init__(self, schema: CallBatchSchema) -> None:
         super().__init__(schema, graphql_ide="graphiql")
@@ -137,7 +163,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 work = lambda: self._refuse_unexecuted(request, record, state, user_id)  # noqa: E731
             else:
                 work = lambda: self._answer(request, record, state, user_id, data)  # noqa: E731
-            response = await within_deadline(work, receive, state.settings.request_deadline_seconds)
+            answer = await within_deadline(work, receive, state.settings.request_deadline_seconds)
         except ClientDisconnected:
             record.client_disconnected = True
             log_disconnect(scope["path"], record.request_id)
@@ -148,6 +174,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response.headers["Connection"] = "close"
         except Exception as raised:
             response = self._refusal(raised, record)
+        else:
+            await answer.send(scope, receive, send)
+            return
         await response(scope, receive, send)
 
     async def _answer(
@@ -157,25 +186,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         state: AppState,
         user_id: uuid.UUID,
         data: Any,
-    ) -> Response:
+    ) -> Answer:
         fair_share = state.fair_share
-        async with fair_share.slot(fair_share.lane_for(user_id)):
+        async with AsyncExitStack() as held:
+            await held.enter_async_context(fair_share.slot(fair_share.lane_for(user_id)))
             timeout_ms = state.settings.request_statement_timeout_ms
             db, principal = await self._signed_in(state, user_id, timeout_ms)
+            held.push_async_callback(db.close)
+            fair_share.remember(principal.user_id, principal.agency_id)
+            record.signed_in = True
+            context = state.context_for(
+                db, principal, record.request_id, timeout_ms, limits_checked=True
+            )
+            request.state.graphql_context = context
             try:
-                fair_share.remember(principal.user_id, principal.agency_id)
-                record.signed_in = True
-                context = state.context_for(
-                    db, principal, record.request_id, timeout_ms, limits_checked=True
-                )
-                request.state.graphql_context = context
-                try:
-                    compiled = await self._compiled_answer(request, data, context, state)
-                    return compiled if compiled is not None else await self._run(request, record)
-                finally:
-                    fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
+                compiled = await self._compiled_answer(request, data, context, state)
+                response = compiled if compiled is not None else await self._run(request, record)
             finally:
-                await db.close()
+                fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
+            return Answer(response, held.pop_all())
 
     @staticmethod
     async def _signed_in(
@@ -233,7 +262,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def _refuse_unexecuted(
         self, request: Request, record: RequestRecord, state: AppState, user_id: uuid.UUID
-    ) -> Response:
+    ) -> Answer:
         """Strawberry's own answer (the same errors, codes and media type) for a request that
         fails before execution; its database scope is never opened (no agency is known)."""
         db = RequestDatabase(state.read_sessions)
@@ -246,7 +275,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             rows_read=RowsRead(0),
         )
         try:
-            return await self._run(request, record)
+            return Answer(await self._run(request, record))
         finally:
             await db.close()
 
