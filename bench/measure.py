@@ -13,18 +13,18 @@ import orjson
 
 
 class HttpClient:
-    """One keep-alive HTTP/1.1 connection; POSTs JSON and reads a Content-Length body (with a
-    bearer token unless `token` is empty)."""
+    """One keep-alive HTTP/1.1 connection; POSTs JSON to `path` and reads a Content-Length body
+    (with a bearer token unless `token` is empty)."""
 
-    def __init__(self, host: str, port: int, token: str) -> None:
-        self.host, self.port, self.token = host, port, token
+    def __init__(self, host: str, port: int, token: str, path: str = "/graphql") -> None:
+        self.host, self.port, self.token, self.path = host, port, token, path
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
         authorization = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
         head = (
-            f"POST /graphql HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"{authorization}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         status_line = b""
@@ -140,16 +140,24 @@ async def measure_mixed(
 def api_call(
     port: int, token: str, query: str, variables: dict[str, Any]
 ) -> Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]:
-    body = orjson.dumps({"query": query, "variables": variables})
+    return http_call(
+        port, token, "/graphql", orjson.dumps({"query": query, "variables": variables}), query
+    )
+
+
+def http_call(
+    port: int, token: str, path: str, body: bytes, name: str
+) -> Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]:
+    """POSTs of `body` to `path`; `name` labels the first failed answer."""
 
     async def make() -> Callable[[], Awaitable[bool]]:
-        client = HttpClient("127.0.0.1", port, token)
+        client = HttpClient("127.0.0.1", port, token, path)
 
         async def call() -> bool:
             status, payload = await client.post(body)
             ok = status == 200 and b'"errors"' not in payload
             if not ok:
-                FIRST_ERRORS.setdefault(query[:40], f"HTTP {status}: {payload[:300]!r}")
+                FIRST_ERRORS.setdefault(name[:40], f"HTTP {status}: {payload[:300]!r}")
             return ok
 
         return call

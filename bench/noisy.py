@@ -33,7 +33,7 @@ from bench.noisy_report import Samples, markdown, target_met
 from bench.noisy_setup import NOISY_SCALES, find_agencies, start_server_with_defaults
 from bench.report import RESULTS, machine
 from bench.run import EMBEDDED_DATA, server_url_from_environment
-from bench.server import free_port, plain_url, prepare_database, rss_mb, wait_ready
+from bench.server import free_port, plain_url, prepare_database, rss_mb, stop_server, wait_ready
 
 CONNECTIONS_BY_STATE = """
 SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity
@@ -169,11 +169,7 @@ async def run(
         }
     finally:
         await pool.close()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -162,4 +162,12 @@ def encode_contacts(rows: list[Any], with_batch: bool) -> bytes:
     return orjson.dumps({"data": {"batch": batch}}, default=str)
 
 
+FLOOR_QUERIES: dict[str, tuple[str, Callable[[list[Any]], bytes]]] = {
+    "Q1": (FLOOR_Q1, encode_batches),
+    "Q2": (FLOOR_Q2, lambda rows: encode_contacts(rows, True)),
+    "Q3": (FLOOR_Q3, lambda rows: encode_contacts(rows, False)),
+    "Q4": (FLOOR_Q4, lambda rows: encode_contacts(rows, True)),
+}
+"""Each question's floor statement and the encoding of its rows into the API's JSON shape."""
+
 FloorCall = Callable[[Any], Awaitable[bytes]]

@@ -11,7 +11,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 
 from bench.data import Scale
-from bench.targets import API, FLOOR, PEER, cell, ratio, verdicts
+from bench.targets import API, FLOOR, HTTP_FLOOR, PEER, cell, ratio, verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / ".results"
@@ -37,22 +37,24 @@ def machine() -> str:
 def _summary(report: dict[str, Any]) -> list[str]:
     """One line per question: p50 at 1 client, req/s at 32, the ratios, round trips."""
     results, trips = report["results"], report.get("round_trips", {})
+    systems = (API, PEER, HTTP_FLOOR, FLOOR)
     lines = [
-        "| query | p50 ms at 1 client: API · PostGraphile · floor | API ÷ floor | "
-        "req/s at 32 clients: API · PostGraphile · floor | API ÷ PostGraphile | "
-        "round trips: API · PostGraphile |",
+        "| query | p50 ms at 1 client: API · PostGraphile · HTTP floor · in-process floor | "
+        "API ÷ floor: HTTP · in-process | "
+        "req/s at 32 clients: API · PostGraphile · HTTP floor · in-process floor | "
+        "API ÷ PostGraphile | round trips: API · PostGraphile |",
         "|---|---|---:|---|---:|---|",
     ]
     for name in dict.fromkeys(r["query"] for r in results):
         short = name.split()[0]
-        p50 = [cell(results, short, via, 1) for via in (API, PEER, FLOOR)]
-        rps = [cell(results, short, via, 32) for via in (API, PEER, FLOOR)]
-        floor_ratio = ratio(results, short, "p50", 1, API, FLOOR)
+        p50 = [cell(results, short, via, 1) for via in systems]
+        rps = [cell(results, short, via, 32) for via in systems]
+        floor_ratios = [ratio(results, short, "p50", 1, API, via) for via in (HTTP_FLOOR, FLOOR)]
         peer_ratio = ratio(results, short, "rps", 32, API, PEER)
         counted = trips.get(name, {})
         lines.append(
             f"| {name} | {' · '.join(_number(c, 'p50', '.1f') for c in p50)} | "
-            f"{_ratio(floor_ratio, '.1f')} | "
+            f"{' · '.join(_ratio(r, '.1f') for r in floor_ratios)} | "
             f"{' · '.join(_number(c, 'rps', ',.0f') for c in rps)} | "
             f"{_ratio(peer_ratio, '.2f')} | "
             f"{_number(counted.get(API), None, '.1f')} · {_number(counted.get(PEER), None, '.1f')} |"
@@ -129,22 +131,24 @@ def write_results(report: dict[str, Any]) -> Path:
     return path
 
 
+def _q1_p50(report: dict[str, Any], via: str) -> float | None:
+    for row in report["results"]:
+        if row["query"].startswith("Q1") and row["via"] == via and row["concurrency"] == 1:
+            return float(row["p50"])
+    return None
+
+
 def comparison(reports: list[dict[str, Any]]) -> str:
-    """Q1 p50 of each scale relative to the first (API and floor, 1 client)."""
+    """Q1 p50 of each scale relative to the first (API and floors, 1 client)."""
     lines = []
     base = reports[0]
     for report in reports[1:]:
-        for via in ("API", "asyncpg floor"):
-            cells = [
-                next(
-                    r["p50"]
-                    for r in rep["results"]
-                    if r["query"].startswith("Q1") and r["via"] == via and r["concurrency"] == 1
-                )
-                for rep in (base, report)
-            ]
+        for via in (API, HTTP_FLOOR, FLOOR):
+            before, after = _q1_p50(base, via), _q1_p50(report, via)
+            if before is None or after is None:
+                continue
             lines.append(
-                f"Q1 p50 {via}: {report['scale'].name} {cells[1]:.1f} ms ÷ "
-                f"{base['scale'].name} {cells[0]:.1f} ms = {cells[1] / max(cells[0], 1e-6):.2f}"
+                f"Q1 p50 {via}: {report['scale'].name} {after:.1f} ms ÷ "
+                f"{base['scale'].name} {before:.1f} ms = {after / max(before, 1e-6):.2f}"
             )
     return "\n".join(lines)

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import subprocess
 from typing import Any
 
 import asyncpg
@@ -25,6 +24,7 @@ import orjson
 
 from bench import queries, trip_counts
 from bench.data import SCALES, Scale
+from bench.floor_server import start_floor
 from bench.measure import FIRST_ERRORS, HttpClient, Measurement, measure, measure_mixed, pooled
 from bench.peer_server import running_peer
 from bench.report import ROOT, comparison, markdown, write_results
@@ -38,6 +38,7 @@ from bench.server import (
     prepare_database,
     rss_mb,
     start_server,
+    stop_server,
     wait_ready,
 )
 from bench.targets import API
@@ -138,8 +139,10 @@ async def run(
         plain_url(url), min_size=4, max_size=16, max_inactive_connection_lifetime=2.0
     )
     load_before = os.getloadavg()
-    cells = 4 * len(CLIENTS) * 3 * repetitions
+    cells = 4 * len(CLIENTS) * 4 * repetitions
     bound = cells * (seconds + 3) + soak_seconds + 600
+    floor_port = free_port()
+    floor = start_floor(plain_url(url), floor_port, workers)
     try:
         async with running_peer(
             # node:cluster hands connections out round-robin: 16 each of 32 clients with 2 processes
@@ -151,6 +154,7 @@ async def run(
             with_peer,
         ) as peer_port:
             await wait_ready(port)
+            await wait_ready(floor_port)
             await walk_to_depth(port, token, targets)
             async with pool.acquire() as connection:
                 deep = await connection.fetchrow(
@@ -164,7 +168,7 @@ async def run(
                     "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"
                 )
             peer_cursor = None if peer_port is None else await peer_cursor_at(peer_port, targets)
-            scenarios = build(port, token, peer_port, peer_cursor, pool, targets, deep)
+            scenarios = build(port, token, peer_port, peer_cursor, pool, floor_port, targets, deep)
             await check_answers(scenarios)
             round_trips = await trip_counts.count(
                 url, secret, token, settings, scenarios, peer_port is not None
@@ -206,11 +210,8 @@ async def run(
         }
     finally:
         await pool.close()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(floor)
+        stop_server(server)
 
 
 EMBEDDED_DATA = ROOT / "bench" / ".data" / "pg"

@@ -12,9 +12,10 @@ import orjson
 from bench import peer_queries, queries
 from bench.answers import Answer, api_answer, check_same, peer_answer
 from bench.data import SEARCH_TERM
-from bench.measure import HttpClient, api_call, floor_call
+from bench.floor_server import typed_arguments
+from bench.measure import HttpClient, api_call, floor_call, http_call
 from bench.server import Targets
-from bench.targets import API, FLOOR, PEER
+from bench.targets import API, FLOOR, HTTP_FLOOR, PEER
 
 MakeCall = Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]
 FetchAnswer = Callable[[], Awaitable[Answer]]
@@ -29,8 +30,8 @@ class Scenario:
     """The HTTP request bodies (API, PostGraphile), for counting round trips."""
 
 
-async def post_once(port: int, token: str, body: bytes) -> bytes:
-    client = HttpClient("127.0.0.1", port, token)
+async def post_once(port: int, token: str, body: bytes, path: str = "/graphql") -> bytes:
+    client = HttpClient("127.0.0.1", port, token, path)
     try:
         status, payload = await client.post(body)
     finally:
@@ -56,10 +57,10 @@ def _floor_answer(
 
 
 def _http_answer(
-    port: int, token: str, body: bytes, read: Callable[[bytes], Answer]
+    port: int, token: str, body: bytes, read: Callable[[bytes], Answer], path: str = "/graphql"
 ) -> FetchAnswer:
     async def fetch() -> Answer:
-        return read(await post_once(port, token, body))
+        return read(await post_once(port, token, body, path))
 
     return fetch
 
@@ -83,10 +84,12 @@ def build(
     peer_port: int | None,
     peer_deep_cursor: str | None,
     pool: Any,
+    floor_port: int | None,
     targets: Targets,
     deep: Any,
 ) -> list[Scenario]:
-    """`deep`: the (created_at, id) row the deep page starts after, for the floor."""
+    """`deep`: the (created_at, id) row the deep page starts after, for the floor.
+    `floor_port`: the HTTP floor's (`bench.floor_server`), when it runs."""
     batch = str(targets.batch_id)
     questions: list[tuple[str, str, dict[str, Any], str, dict[str, Any], str, tuple[Any, ...], Any]] = [
         (
@@ -132,6 +135,10 @@ def build(
             scenario.bodies[PEER] = _graphql(peer_query, peer_vars)
         scenario.calls[FLOOR] = floor_call(pool, sql, args, encode)
         scenario.answers[FLOOR] = _floor_answer(pool, sql, args, encode)
+        if floor_port is not None:
+            path, body = f"/floor/{name.split()[0]}", orjson.dumps(typed_arguments(args))
+            scenario.calls[HTTP_FLOOR] = http_call(floor_port, "", path, body, name)
+            scenario.answers[HTTP_FLOOR] = _http_answer(floor_port, "", body, api_answer, path)
         scenarios.append(scenario)
     return scenarios
 

@@ -144,6 +144,16 @@ def start_server(
     )
 
 
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server process to stop; kill it when it has not within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 async def wait_ready(port: int, within_seconds: float = 60) -> None:
     deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:

@@ -1,5 +1,5 @@
 """Issue 16's targets, checked on one run's results: the API within 2x of the floor at one
-client (Q1-Q3), at least PostGraphile's throughput at 32 clients (Q1, Q3) and ahead of it (Q2),
+client (Q1-Q3; the floor as the issue defines it, asyncpg behind Starlette, when it ran), at least PostGraphile's throughput at 32 clients (Q1, Q3) and ahead of it (Q2),
 a deep cursor page no slower than the first, memory flat in the soak."""
 
 from __future__ import annotations
@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 API, PEER, FLOOR = "API", "PostGraphile v4", "asyncpg floor"
+HTTP_FLOOR = "asyncpg + Starlette floor"
+"""The floor as issue 16 defines it: the same statement served over HTTP (`bench.floor_server`).
+`FLOOR` is that statement called in the bench's own process, with no HTTP at all."""
 MEMORY_GROWTH_PERCENT = 10.0
 """As `python -m bench.soak --max-growth`: more growth than this in the soak is not flat."""
 
@@ -40,10 +43,22 @@ def ratio(
 
 
 def _within_floor(results: list[dict[str, Any]], query: str) -> Verdict:
-    value = ratio(results, query, "p50", 1, API, FLOOR)
-    measured = "not measured" if value is None else f"{value:.1f}x"
+    """Against the asyncpg + Starlette floor; the in-process floor's ratio is shown beside it
+    (and decides when the HTTP floor did not run)."""
+    over_http = ratio(results, query, "p50", 1, API, HTTP_FLOOR)
+    in_process = ratio(results, query, "p50", 1, API, FLOOR)
+    value = over_http if over_http is not None else in_process
+    if value is None:
+        measured = "not measured"
+    elif over_http is None:
+        measured = f"{value:.1f}x the in-process floor (no HTTP floor in this run)"
+    else:
+        in_process_text = "-" if in_process is None else f"{in_process:.1f}x"
+        measured = f"{over_http:.1f}x (in-process floor: {in_process_text})"
     return Verdict(
-        f"{query} p50 ≤ 2x the floor at 1 client", measured, None if value is None else value <= 2
+        f"{query} p50 ≤ 2x the floor at 1 client (asyncpg + Starlette)",
+        measured,
+        None if value is None else value <= 2,
     )
 
 

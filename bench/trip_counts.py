@@ -4,14 +4,12 @@ measured cells begin."""
 
 from __future__ import annotations
 
-import subprocess
-
 from sqlalchemy.engine import make_url
 
 from bench import peer_server
 from bench.round_trips import CountingProxy, counting_proxy, per_request
 from bench.scenarios import Scenario, post_once
-from bench.server import free_port, start_server, wait_ready
+from bench.server import free_port, start_server, stop_server, wait_ready
 from bench.targets import API, PEER
 
 
@@ -19,15 +17,6 @@ def _through(url: str, proxy: CountingProxy) -> str:
     return (
         make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 async def count(
@@ -56,7 +45,7 @@ async def count(
 
                 counts[scenario.name][API] = await per_request(proxy, send_api)
         finally:
-            _stop(api)
+            stop_server(api)
         if not with_peer:
             return counts
         peer_port = free_port()

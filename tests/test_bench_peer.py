@@ -15,9 +15,10 @@ import pytest
 from bench import peer_server, queries
 from bench.answers import AnswersDiffer, api_answer, check_same, peer_answer
 from bench.data import SCALES
+from bench.floor_server import statement_arguments, typed_arguments
 from bench.report import markdown
 from bench.round_trips import ClientMessages, counting_proxy
-from bench.targets import API, FLOOR, PEER, verdicts
+from bench.targets import API, FLOOR, HTTP_FLOOR, PEER, verdicts
 
 
 def _api_batch(ids: list[str], logs: list[list[str]], total: int) -> bytes:
@@ -183,4 +184,25 @@ def test_the_summary_gives_ratios_and_round_trips_per_question() -> None:
         soak={"memory": [10.0, 100.0], "seconds": 30, "requests": 1, "errors": 0, "p50": 1, "p99": 1},
     )  # fmt: skip
     line = next(row for row in markdown(report).splitlines() if row.startswith("| Q1 batches |"))
-    assert line == "| Q1 batches | 1.5 · 1.2 · 1.0 | 1.5x | 500 · 500 · - | 1.00x | 6.0 · 1.0 |"
+    assert line == (
+        "| Q1 batches | 1.5 · 1.2 · - · 1.0 | - · 1.5x | 500 · 500 · - · - | 1.00x | 6.0 · 1.0 |"
+    )
+
+
+def test_the_floor_over_http_decides_the_floor_targets_when_it_ran() -> None:
+    report = _report(True, [10.0, 100.0])
+    for query, p50 in (("Q1 batches", 0.5), ("Q2 batch", 2.0), ("Q3 search", 0.9)):
+        report["results"].append(_row(query, HTTP_FLOOR, 1, p50, 0))
+    judged = {v.target.split(" (")[0]: v for v in verdicts(report)}
+    assert [judged[f"{q} p50 ≤ 2x the floor at 1 client"].met for q in ("Q1", "Q2", "Q3")] == [
+        False,
+        True,
+        False,
+    ]
+    assert judged["Q1 p50 ≤ 2x the floor at 1 client"].measured == ("3.0x (in-process floor: 1.5x)")
+
+
+def test_the_http_floor_gets_back_the_arguments_the_floor_statement_takes() -> None:
+    at, batch = datetime(2025, 1, 1, 12, 30, 0, 123456, tzinfo=UTC), uuid.uuid4()
+    sent = orjson.loads(orjson.dumps(typed_arguments((batch, at, "%zeld%"))))
+    assert statement_arguments(sent) == [str(batch), at, "%zeld%"]
