@@ -13,7 +13,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from db.keyset import OrderKey, order_by_clauses, rows_after
-from db.models import CallBatch, batch_summary
+from db.models import AgencyBatchCounter, CallBatch, batch_summary
 from db.text_search import LIKE_ESCAPE, contains_pattern
 
 summary_columns = batch_summary.c
@@ -70,13 +70,27 @@ _LIST_ALL: Select[Any] = (
 _LIST_ALL_AFTER = _LIST_ALL.where(
     tuple_(summary_columns.created_at, summary_columns.id) < tuple_(_AFTER_CREATED_AT, _AFTER_ID)
 )
-_COUNT_ALL: Select[Any] = (
+
+
+def _live_batches(agency_id: Any) -> Select[Any]:
+    """`SELECT … AS rows`: the agency's live batches as its counter row holds them (migration
+    0009's triggers keep it equal to a count of the table), 0 without a row. A sum over the one
+    row its key finds, so that, like a count, it stays one row whatever its filter finds."""
+    counters = AgencyBatchCounter.__table__.c
+    return select(func.coalesce(func.sum(counters.live_batches), 0).label("rows")).where(
+        counters.agency_id == agency_id
+    )
+
+
+_COUNT_ALL = _live_batches(bindparam("agency_id"))
+_COUNT_ALL_AFTER: Select[Any] = (
     select(func.count())
     .select_from(CallBatch)
-    .where(_table_columns.deleted_at.is_(None), _table_columns.agency_id == bindparam("agency_id"))
-)
-_COUNT_ALL_AFTER = _COUNT_ALL.where(
-    tuple_(_table_columns.created_at, _table_columns.id) < tuple_(_AFTER_CREATED_AT, _AFTER_ID)
+    .where(
+        _table_columns.deleted_at.is_(None),
+        _table_columns.agency_id == bindparam("agency_id"),
+        tuple_(_table_columns.created_at, _table_columns.id) < tuple_(_AFTER_CREATED_AT, _AFTER_ID),
+    )
 )
 """The unfiltered list and count (the batch list every dashboard opens with), built once with
 bind parameters: a request then skips building the statement, which on this hot path cost
@@ -140,8 +154,9 @@ async def count_batches(
     *,
     after: Sequence[Any] | None = None,
 ) -> int:
-    """How many batches match (counted on the table: the view's counts are not needed here);
-    with `after`, how many of them come after that position."""
+    """How many batches match (counted on the table: the view's counts are not needed here; all
+    of the agency's batches, from its counter row); with `after`, how many of them come after
+    that position."""
     prebuilt = _prebuilt_parameters(agency_id, batch_filter, after)
     if prebuilt is not None:
         statement = _COUNT_ALL if after is None else _COUNT_ALL_AFTER
@@ -153,7 +168,10 @@ async def count_batches(
 def count_query(
     agency_id: uuid.UUID, batch_filter: BatchFilter, after: Sequence[Any] | None = None
 ) -> Select[Any]:
-    """`SELECT count(*) AS rows` of the matching batches (after a position, when given)."""
+    """`SELECT count(*) AS rows` of the matching batches (after a position, when given); all
+    of the agency's batches are read from its counter row instead of counted."""
+    if after is None and batch_filter == BatchFilter():
+        return _live_batches(agency_id)
     batches = _table_columns
     query = (
         select(func.count().label("rows"))

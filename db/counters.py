@@ -1,11 +1,13 @@
-"""Per-batch contact counters (`call_batch_counters`), kept by triggers in PostgreSQL.
+"""Counters kept by triggers in PostgreSQL: per batch, its contacts (`call_batch_counters`);
+per agency, its live batches (`agency_batch_counters`).
 
 The triggers of migration 0002 update a batch's row on every INSERT (and COPY), UPDATE, DELETE
 and TRUNCATE of `campaign_contacts`, whoever writes, so a count here equals
-`SELECT count(*) … WHERE batch_id = …` in the same snapshot without scanning contacts.
+`SELECT count(*) … WHERE batch_id = …` in the same snapshot without scanning contacts; those of
+migration 0009 do the same for an agency's batches not soft-deleted.
 
-`python -m db.counters repair` (with `DATABASE_URL`) recomputes every counter from the contacts,
-e.g. after restoring a dump taken without triggers; it prints how many batches were corrected.
+`python -m db.counters repair` (with `DATABASE_URL`) recomputes every counter from the rows,
+e.g. after restoring a dump taken without triggers; it prints how many were corrected.
 """
 
 from __future__ import annotations
@@ -64,7 +66,15 @@ async def recount(connection: AsyncConnection, batch_id: uuid.UUID | None = None
     return int(result.scalar_one())
 
 
-async def _repair(database_url: str, batch_id: uuid.UUID | None) -> int:
+async def recount_agencies(connection: AsyncConnection) -> int:
+    """Recompute every agency's live batches; returns how many counter rows were wrong.
+
+    Holds a SHARE lock on `call_batches` until the caller's transaction ends."""
+    result = await connection.execute(text("SELECT recount_agency_batch_counters()"))
+    return int(result.scalar_one())
+
+
+async def _repair(database_url: str, batch_id: uuid.UUID | None) -> tuple[int, int]:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from db.engine import async_database_url
@@ -72,18 +82,22 @@ async def _repair(database_url: str, batch_id: uuid.UUID | None) -> int:
     engine = create_async_engine(async_database_url(database_url))
     try:
         async with engine.begin() as connection:
-            return await recount(connection, batch_id)
+            batches = await recount(connection, batch_id)
+            agencies = 0 if batch_id else await recount_agencies(connection)
+            return batches, agencies
     finally:
         await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m db.counters", description="Per-batch contact counters."
+        prog="python -m db.counters", description="Contact and batch counters."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    repair = commands.add_parser("repair", help="recompute counters from the contacts")
-    repair.add_argument("--batch", type=uuid.UUID, help="only this batch id")
+    repair = commands.add_parser("repair", help="recompute counters from the rows")
+    repair.add_argument(
+        "--batch", type=uuid.UUID, help="only this batch's contact counts (no agency counts)"
+    )
     arguments = parser.parse_args(argv)
 
     from core.settings import DatabaseSettings
@@ -92,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         print("error: set DATABASE_URL to the database to repair", file=sys.stderr)
         return 2
-    corrected = asyncio.run(_repair(url, arguments.batch))
-    print(f"counters recomputed; {corrected} batch(es) corrected")
+    batches, agencies = asyncio.run(_repair(url, arguments.batch))
+    print(f"counters recomputed; {batches} batch(es) and {agencies} agency(ies) corrected")
     return 0
 
 

@@ -314,6 +314,18 @@ class CallBatchCounter(Base):
     calls_picked: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
+class AgencyBatchCounter(Base):
+    """An agency's live (not soft-deleted) batches, kept by triggers on `call_batches`
+    (migration 0009)."""
+
+    __tablename__ = "agency_batch_counters"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True
+    )
+    live_batches: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
 class BatchEvent(Base):
     """One transition of a batch made through the API (migration 0005): the audit trail."""
 

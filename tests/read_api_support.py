@@ -188,8 +188,10 @@ class StatementLog:
         return [s for s in self.queries if f"FROM {table}" in s]
 
     def counts(self) -> list[str]:
-        """Statements that count rows (a COUNT, or the per-batch counters standing in for one)."""
-        return [s for s in self.queries if "count(" in s or "FROM call_batch_counters" in s]
+        """Statements that count rows (a COUNT, or the per-batch or per-agency counters standing
+        in for one)."""
+        counters = ("FROM call_batch_counters", "FROM agency_batch_counters")
+        return [s for s in self.queries if "count(" in s or any(c in s for c in counters)]
 
 
 @contextmanager

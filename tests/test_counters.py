@@ -14,9 +14,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.contacts import ContactFilter, count_contacts
-from db.counters import recount
+from db.counters import recount, recount_agencies
 from db.models import CONTACT_STATUSES, CallBatchCounter, batch_summary
 from tests.factories import Factory
+from tests.tenant import Tenant
 
 COUNTS = ("total_contacts", *CONTACT_STATUSES, "calls_picked")
 
@@ -237,3 +238,100 @@ async def test_concurrent_writers_lose_no_update_and_do_not_deadlock(
         assert set(stored.scalars()) == set(batches)
         assert await recount(connection) == 0
         await connection.rollback()
+
+
+LIVE_BATCHES = text(
+    """
+    SELECT a.id,
+           (SELECT count(*) FROM call_batches b
+            WHERE b.agency_id = a.id AND b.deleted_at IS NULL)::int AS counted,
+           coalesce((SELECT k.live_batches FROM agency_batch_counters k
+                     WHERE k.agency_id = a.id), 0) AS kept
+    FROM agencies a WHERE a.id = ANY(:agencies)
+    """
+)
+
+
+async def _live_batches(
+    connection: AsyncConnection, *agencies: uuid.UUID
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Each agency's (counted, kept) live batches."""
+    rows = await connection.execute(LIVE_BATCHES, {"agencies": list(agencies)})
+    return {row.id: (row.counted, row.kept) for row in rows}
+
+
+async def test_batch_writes_of_every_kind_keep_each_agencys_live_batches_equal_to_a_count(
+    factory: Factory, connection: AsyncConnection
+) -> None:
+    first, second = await factory.agency(), await factory.agency()
+    batches = [await factory.batch(first) for _ in range(4)]
+    await factory.batch(second)
+    now = datetime.now(UTC)
+
+    statements: list[tuple[str, dict[str, Any]]] = [
+        ("UPDATE call_batches SET deleted_at = :now WHERE id = ANY(:ids)",
+         {"now": now, "ids": batches[:2]}),
+        ("UPDATE call_batches SET name = name || ' (renamed)' WHERE agency_id = :a", {"a": first}),
+        ("UPDATE call_batches SET deleted_at = NULL WHERE id = :id", {"id": batches[0]}),
+        ("UPDATE call_batches SET agency_id = :to WHERE id = ANY(:ids)",
+         {"to": second, "ids": batches[2:4]}),
+        ("DELETE FROM call_batches WHERE id = ANY(:ids)", {"ids": batches[1:3]}),
+        ("INSERT INTO call_batches (agency_id, name, from_number) "
+         "SELECT :a, 'bulk ' || n, '+15550000000' FROM generate_series(1, 5) n", {"a": first}),
+        ("UPDATE call_batches SET deleted_at = :now WHERE agency_id = :a AND name LIKE 'bulk%'"
+         " AND name <> 'bulk 3'", {"now": now, "a": first}),
+    ]  # fmt: skip
+    for statement, parameters in statements:
+        await connection.execute(text(statement), parameters)
+        live = await _live_batches(connection, first, second)
+        assert all(counted == kept for counted, kept in live.values()), (statement, live)
+
+    assert await _live_batches(connection, first, second) == {first: (2, 2), second: (2, 2)}
+
+
+async def test_truncating_batches_empties_every_agency_counter(
+    factory: Factory, connection: AsyncConnection
+) -> None:
+    agency = await factory.agency()
+    await factory.batch(agency)
+
+    await connection.execute(text("TRUNCATE call_batches CASCADE"))
+
+    assert await _live_batches(connection, agency) == {agency: (0, 0)}
+
+
+async def test_repair_recomputes_agency_counters_that_were_tampered_with(
+    factory: Factory, connection: AsyncConnection
+) -> None:
+    agency, untouched = await factory.agency(), await factory.agency()
+    for owner in (agency, agency, untouched):
+        await factory.batch(owner)
+    await connection.execute(
+        text("UPDATE agency_batch_counters SET live_batches = 99 WHERE agency_id = :a"),
+        {"a": agency},
+    )
+
+    assert await recount_agencies(connection) == 1
+    assert await _live_batches(connection, agency, untouched) == {
+        agency: (2, 2),
+        untouched: (1, 1),
+    }
+    assert await recount_agencies(connection) == 0
+
+
+async def test_an_unfiltered_batch_list_total_reads_the_agencys_counter(
+    factory: Factory, connection: AsyncConnection, tenant: Tenant
+) -> None:
+    for status in ("pending", "pending", "processing"):
+        await factory.batch(tenant.agency_id, status=status)
+    # A counter that disagrees with the rows proves which path answered.
+    await connection.execute(
+        text("UPDATE agency_batch_counters SET live_batches = 1000 WHERE agency_id = :a"),
+        {"a": tenant.agency_id},
+    )
+
+    data = await tenant.data(
+        "{ all: batches { totalCount } processing: batches(status: PROCESSING) { totalCount } }"
+    )
+
+    assert data == {"all": {"totalCount": 1000}, "processing": {"totalCount": 1}}

@@ -38,6 +38,7 @@ TENANT_TABLES = (
     "call_logs",
     "call_batch_counters",
     "batch_events",
+    "agency_batch_counters",
     "v_call_batch_summary",
 )
 
