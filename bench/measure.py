@@ -137,6 +137,29 @@ async def measure_mixed(
     return result
 
 
+async def measure_alternating(
+    makers: list[Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]], seconds: float
+) -> list[Measurement]:
+    """One client sending the given requests in turn for `seconds`, each request's latencies
+    kept apart: requests compared this way meet the same moments of the machine's load, where
+    cells measured minutes apart do not."""
+    results = [Measurement() for _ in makers]
+    calls = [await make() for make in makers]
+    for call in calls:
+        await call()  # warm the connection and caches, not timed
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        for call, result in zip(calls, results, strict=True):
+            began = time.perf_counter()
+            ok = await call()
+            result.latencies.append(time.perf_counter() - began)
+            result.errors += 0 if ok else 1
+    for result in results:
+        result.seconds = time.perf_counter() - started
+    return results
+
+
 def api_call(
     port: int, token: str, query: str, variables: dict[str, Any]
 ) -> Callable[[], Awaitable[Callable[[], Awaitable[bool]]]]:

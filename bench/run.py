@@ -25,7 +25,15 @@ import orjson
 from bench import queries, trip_counts
 from bench.data import SCALES, Scale
 from bench.floor_server import start_floor
-from bench.measure import FIRST_ERRORS, HttpClient, Measurement, measure, measure_mixed, pooled
+from bench.measure import (
+    FIRST_ERRORS,
+    HttpClient,
+    Measurement,
+    measure,
+    measure_alternating,
+    measure_mixed,
+    pooled,
+)
 from bench.peer_server import running_peer
 from bench.report import ROOT, comparison, markdown, write_results
 from bench.scenarios import Scenario, build, check_answers, peer_cursor_at
@@ -41,7 +49,7 @@ from bench.server import (
     stop_server,
     wait_ready,
 )
-from bench.targets import API
+from bench.targets import API, FLOOR, HTTP_FLOOR
 
 
 async def walk_to_depth(port: int, token: str, targets: Targets) -> None:
@@ -114,6 +122,28 @@ async def measure_cells(
     return results
 
 
+async def measure_deep_page(
+    scenarios: list[Scenario], seconds: float
+) -> dict[str, dict[str, float]]:
+    """The first page (Q2) and the deep page (Q4) asked in turn by one client, for the API and
+    for each floor: {system: {"first": p50 ms, "deep": p50 ms}}."""
+    first = next(s for s in scenarios if s.name.startswith("Q2"))
+    deep = next(s for s in scenarios if s.name.startswith("Q4"))
+    measured: dict[str, dict[str, float]] = {}
+    for via in (API, HTTP_FLOOR, FLOOR):
+        if via not in first.calls:
+            continue
+        pair = await measure_alternating([first.calls[via], deep.calls[via]], seconds)
+        measured[via] = {"first": pair[0].p(0.5), "deep": pair[1].p(0.5)}
+        print(
+            f"deep page in turn with the first, {via}: Q4 p50 {pair[1].p(0.5):.2f} ms, "
+            f"Q2 p50 {pair[0].p(0.5):.2f} ms ({len(pair[0].latencies)} pairs, "
+            f"errors {pair[0].errors + pair[1].errors})",
+            flush=True,
+        )
+    return measured
+
+
 async def run(
     scale: Scale,
     workers: int,
@@ -177,6 +207,7 @@ async def run(
                 print(f"round trips per request, {name}: {trips}", flush=True)
             memory_before = rss_mb(server)
             results = await measure_cells(scenarios, seconds, repetitions)
+            deep_page = await measure_deep_page(scenarios, seconds * repetitions)
             memory_after = rss_mb(server)
         soak = await measure_mixed([s.calls[API] for s in scenarios], 32, soak_seconds)
         memory_soaked = rss_mb(server)
@@ -201,6 +232,7 @@ async def run(
             "peer": peer_port is not None,
             "round_trips": round_trips,
             "results": results,
+            "deep_page": deep_page,
             "memory_before": memory_before,
             "memory_after": memory_after,
             "load": (load_before, os.getloadavg()),

@@ -16,6 +16,7 @@ from bench import peer_server, queries
 from bench.answers import AnswersDiffer, api_answer, check_same, peer_answer
 from bench.data import SCALES
 from bench.floor_server import statement_arguments, typed_arguments
+from bench.measure import measure_alternating
 from bench.report import markdown
 from bench.round_trips import ClientMessages, counting_proxy
 from bench.targets import API, FLOOR, HTTP_FLOOR, PEER, verdicts
@@ -206,3 +207,39 @@ def test_the_http_floor_gets_back_the_arguments_the_floor_statement_takes() -> N
     at, batch = datetime(2025, 1, 1, 12, 30, 0, 123456, tzinfo=UTC), uuid.uuid4()
     sent = orjson.loads(orjson.dumps(typed_arguments((batch, at, "%zeld%"))))
     assert statement_arguments(sent) == [str(batch), at, "%zeld%"]
+
+
+def test_the_deep_page_asked_in_turn_with_the_first_decides_when_measured() -> None:
+    report = _report(True, [10.0, 100.0])  # separate cells: Q4 2.9 ÷ Q2 3.0 ms
+    report["deep_page"] = {
+        API: {"first": 3.0, "deep": 3.3},
+        HTTP_FLOOR: {"first": 2.0, "deep": 2.2},
+    }
+    verdict = next(v for v in verdicts(report) if v.target.startswith("deep cursor page"))
+    assert verdict.met is False
+    assert verdict.measured == (
+        "asked in turn: 3.3 ÷ 3.0 ms = 1.10 (separate cells: 0.97; in turn, "
+        "asyncpg + Starlette floor 1.10)"
+    )
+
+
+async def test_requests_asked_in_turn_keep_their_latencies_apart() -> None:
+    asked: list[str] = []
+
+    def maker(name: str, pause: float) -> Any:
+        async def make() -> Any:
+            async def call() -> bool:
+                asked.append(name)
+                await asyncio.sleep(pause)
+                return name == "first"
+
+            return call
+
+        return make
+
+    first, deep = await measure_alternating([maker("first", 0.0), maker("deep", 0.01)], 0.2)
+
+    assert asked[:4] == ["first", "deep", "first", "deep"]
+    assert len(first.latencies) == len(deep.latencies) > 2
+    assert first.errors == 0 and deep.errors == len(deep.latencies)
+    assert first.p(0.5) < deep.p(0.5)
