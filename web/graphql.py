@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
@@ -204,6 +204,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 response = compiled if compiled is not None else await self._run(request, record)
             finally:
                 fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
+            if isinstance(response, StreamingResponse):
+                # Its body is made while it is sent, possibly with this request's database
+                # (incremental delivery): released first, as the `async with` does on return.
+                return Answer(response)
             return Answer(response, held.pop_all())
 
     @staticmethod
