@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -169,5 +169,3 @@ FLOOR_QUERIES: dict[str, tuple[str, Callable[[list[Any]], bytes]]] = {
     "Q4": (FLOOR_Q4, lambda rows: encode_contacts(rows, True)),
 }
 """Each question's floor statement and the encoding of its rows into the API's JSON shape."""
-
-FloorCall = Callable[[Any], Awaitable[bytes]]

@@ -88,40 +88,41 @@ def build(
     targets: Targets,
     deep: Any,
 ) -> list[Scenario]:
-    """`deep`: the (created_at, id) row the deep page starts after, for the floor.
+    """`deep`: the (created_at, id) row the deep page starts after, for the floors, which
+    take each question's statement and encoding from `queries.FLOOR_QUERIES`.
     `floor_port`: the HTTP floor's (`bench.floor_server`), when it runs."""
     batch = str(targets.batch_id)
-    questions: list[tuple[str, str, dict[str, Any], str, dict[str, Any], str, tuple[Any, ...], Any]] = [
+    questions: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[Any, ...]]] = [
         (
             "Q1 batches page 1",
             queries.Q1, {},
             peer_queries.Q1, {"agency": str(targets.agency_id)},
-            queries.FLOOR_Q1, (targets.agency_id,), queries.encode_batches,
+            (targets.agency_id,),
         ),
         (
             "Q2 largest batch, 50 contacts",
             queries.Q2, {"id": batch},
             peer_queries.Q2, {"id": batch},
-            queries.FLOOR_Q2, (targets.batch_id,), lambda rows: queries.encode_contacts(rows, True),
+            (targets.batch_id,),
         ),
         (
             "Q3 completed + search",
             queries.Q3, {"id": batch, "search": SEARCH_TERM},
             peer_queries.Q3, {"id": batch, "search": SEARCH_TERM},
-            queries.FLOOR_Q3, (targets.batch_id, f"%{SEARCH_TERM}%"),
-            lambda rows: queries.encode_contacts(rows, False),
+            (targets.batch_id, f"%{SEARCH_TERM}%"),
         ),
         (
             f"Q4 page at {targets.deep_position:,}",
             queries.Q4, {"id": batch, "after": targets.deep_cursor},
             peer_queries.Q4, {"id": batch, "after": peer_deep_cursor},
-            queries.FLOOR_Q4, (targets.batch_id, deep["created_at"], deep["id"]),
-            lambda rows: queries.encode_contacts(rows, True),
+            (targets.batch_id, deep["created_at"], deep["id"]),
         ),
     ]  # fmt: skip
     scenarios = []
-    for name, api_query, api_vars, peer_query, peer_vars, sql, args, encode in questions:
+    for name, api_query, api_vars, peer_query, peer_vars, args in questions:
         scenario = Scenario(name)
+        short = name.split()[0]
+        sql, encode = queries.FLOOR_QUERIES[short]
         scenario.calls[API] = api_call(api_port, token, api_query, api_vars)
         scenario.answers[API] = _http_answer(
             api_port, token, _graphql(api_query, api_vars), api_answer
@@ -136,7 +137,7 @@ def build(
         scenario.calls[FLOOR] = floor_call(pool, sql, args, encode)
         scenario.answers[FLOOR] = _floor_answer(pool, sql, args, encode)
         if floor_port is not None:
-            path, body = f"/floor/{name.split()[0]}", orjson.dumps(typed_arguments(args))
+            path, body = f"/floor/{short}", orjson.dumps(typed_arguments(args))
             scenario.calls[HTTP_FLOOR] = http_call(floor_port, "", path, body, name)
             scenario.answers[HTTP_FLOOR] = _http_answer(floor_port, "", body, api_answer, path)
         scenarios.append(scenario)
