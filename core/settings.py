@@ -122,6 +122,12 @@ class Settings(DatabaseSettings):
     """Answer the read queries the compiled path covers with one SQL statement per root field
     (`schema/compiled/`); `false`: every query through the resolvers (the reference)."""
 
+    one_statement_reads: bool = True
+    """A compiled read for a caller seen before on the worker is sent as one statement that
+    checks its membership, sets its scope and reads (`read_in_scope()`, migration 0010), not
+    in a transaction of its own (`BEGIN` with the scope, the read, `ROLLBACK`); `false`: always
+    in a transaction."""
+
     @property
     def cors_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]

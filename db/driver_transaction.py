@@ -106,14 +106,24 @@ async def roll_back_on_driver(transaction: DriverTransaction) -> None:
         await connection.close()
 
 
-async def fetch_row_in_session(session: AsyncSession, sql: str, arguments: tuple[Any, ...]) -> Any:
+async def fetch_row_in_session(
+    session: AsyncSession,
+    sql: str,
+    arguments: tuple[Any, ...],
+    timeout_seconds: float | None = None,
+) -> Any:
     """`fetch_row` on the session's connection, in its transaction."""
     connection = await session.connection()
-    return await fetch_row(connection, await _driver(connection), sql, arguments)
+    driver = await _driver(connection)
+    return await fetch_row(connection, driver, sql, arguments, timeout_seconds)
 
 
 async def fetch_row(
-    connection: AsyncConnection, driver: Any, sql: str, arguments: tuple[Any, ...]
+    connection: AsyncConnection,
+    driver: Any,
+    sql: str,
+    arguments: tuple[Any, ...],
+    timeout_seconds: float | None = None,
 ) -> Any:
     """One row of a statement sent on `driver` (`connection`'s asyncpg connection, with its own
     prepared-statement cache), in the connection's open transaction, without SQLAlchemy's
@@ -124,7 +134,47 @@ async def fetch_row(
     assert sync is not None
     for before in sync.dispatch.before_cursor_execute:
         sql, arguments = before(sync, None, sql, arguments, None, False)
-    row = await driver.fetchrow(sql, *arguments)
+    row = await driver.fetchrow(sql, *arguments, timeout=timeout_seconds)
     for after in sync.dispatch.after_cursor_execute:
         after(sync, None, sql, arguments, None, False)
+    return row
+
+
+READ_IN_SCOPE = (
+    "SELECT member, body, rows_read, prepared FROM read_in_scope($1, $2, $3, $4, $5, $6, $7)"
+)
+
+STATEMENTS_PER_CONNECTION = 128
+"""How many reads `read_in_scope()` may prepare in one session: a connection that has prepared
+more is closed after its read (the pool opens a fresh one), so a server process never keeps an
+unbounded number of plans."""
+
+_PREPARED = "callbatch_reads_prepared"
+
+
+async def read_in_scope(
+    engine: AsyncEngine, arguments: tuple[Any, ...], timeout_seconds: float
+) -> Any:
+    """The row of `read_in_scope()` (migration 0010) called with `arguments` on a connection
+    checked out for this one statement, in no transaction of ours (the statement's own ends with
+    it). The function has no `statement_timeout` of its own (a setting made inside a statement
+    does not bound it): the driver cancels it after `timeout_seconds`. A connection whose
+    statement failed or was cut off is discarded, never pooled in an unknown state."""
+    connection = await engine.connect()
+    assert connection.sync_connection is not None
+    driver: Any = connection.sync_connection.connection.driver_connection
+    try:
+        if driver.is_in_transaction():
+            raise ConnectionError("a pooled connection was handed out inside a transaction")
+        row = await fetch_row(connection, driver, READ_IN_SCOPE, arguments, timeout_seconds)
+        if row["prepared"]:
+            prepared = connection.info.get(_PREPARED, 0) + 1
+            connection.info[_PREPARED] = prepared
+            if prepared > STATEMENTS_PER_CONNECTION:
+                await connection.invalidate()
+    except BaseException:
+        await connection.invalidate()
+        raise
+    finally:
+        await connection.close()
     return row

@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -22,11 +23,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
+from db.compiled.in_scope import InScopeStatement
 from db.driver_transaction import (
+    READ_IN_SCOPE,
     DriverTransaction,
     begin_on_driver,
     fetch_row,
     fetch_row_in_session,
+    read_in_scope,
     roll_back_on_driver,
     run_in_transaction,
     session_on,
@@ -121,9 +125,11 @@ class RequestDatabase:
         user_id: uuid.UUID | None = None,
         statement_timeout_ms: int = 10_000,
         confirm_member: bool = False,
+        one_statement_reads: bool = False,
     ) -> None:
         self._agency_id = agency_id
         self._confirm_member = confirm_member and agency_id is not None and user_id is not None
+        self._one_statement_reads = one_statement_reads and self._confirm_member
         self._sessions = sessions
         self._user_id = user_id
         self._statement_timeout_ms = statement_timeout_ms
@@ -168,16 +174,59 @@ class RequestDatabase:
                 self._session = await session_on(self._sessions, self._transaction)
             yield self._session
 
-    async def fetch_row(self, sql: str, arguments: tuple[Any, ...]) -> Any:
+    async def fetch_row(
+        self, sql: str, arguments: tuple[Any, ...], in_scope: InScopeStatement | None = None
+    ) -> Any:
         """One row of a statement sent on the driver in the request's transaction
-        (`db.driver_transaction.fetch_row`)."""
+        (`db.driver_transaction.fetch_row`). Before the transaction is opened, a database
+        built with `confirm_member` and `one_statement_reads` sends a statement that has an
+        `in_scope` form as one `read_in_scope()` statement instead (migration 0010): the
+        membership check, the scope and the read in one round trip, no transaction to open or
+        end; `NotAMember` as when the transaction opens. Its row is then `(json, rows_read)`,
+        or None."""
         async with self._lock:
+            if in_scope is not None and self._one_statement_reads and not self._is_open():
+                text_arguments = in_scope.text_arguments(arguments)
+                if text_arguments is not None:
+                    return await self._read_in_scope(in_scope, text_arguments)
             await self._open_once()
             if self._transaction is None:
                 assert self._session is not None
                 return await fetch_row_in_session(self._session, sql, arguments)
             connection, driver = self._transaction.connection, self._transaction.driver
             return await fetch_row(connection, driver, sql, arguments)
+
+    async def _read_in_scope(
+        self, statement: InScopeStatement, arguments: list[str | None]
+    ) -> tuple[str, int] | None:
+        settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
+        read = partial(read_in_scope, self._engine) if self._engine else self._read_in_session
+        row = await read(
+            (
+                self._user_id,
+                self._agency_id,
+                [name for name, _ in settings],
+                [value for _, value in settings],
+                statement.name,
+                statement.sql,
+                arguments,
+            ),
+            timeout_seconds=self._statement_timeout_ms / 1000,
+        )
+        if not row["member"]:
+            raise NotAMember("the user is not, or no longer, of the agency in scope")
+        if row["body"] is None:
+            return None
+        return row["body"], row["rows_read"]
+
+    async def _read_in_session(self, arguments: tuple[Any, ...], timeout_seconds: float) -> Any:
+        """`read_in_scope()` in a session of the caller's transaction (the tests' recipe): the
+        session's savepoint ends what it set, as the statement's own transaction does."""
+        session: AsyncSession = self._sessions()
+        try:
+            return await fetch_row_in_session(session, READ_IN_SCOPE, arguments, timeout_seconds)
+        finally:
+            await session.close()
 
     def _is_open(self) -> bool:
         return self._transaction is not None or self._session is not None

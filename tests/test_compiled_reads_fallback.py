@@ -12,6 +12,7 @@ import pytest
 
 import db.compiled.reads
 from bench.queries import Q2
+from db.compiled.in_scope import in_scope_form
 from db.compiled.reads import DriverStatement
 from tests.compiled_fixtures import both_paths, data
 from tests.compiled_support import BothPaths, DataSet
@@ -26,7 +27,8 @@ async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(read: Any) -> Any:
-        return DriverStatement("SELECT no_such_column FROM call_batches", (), {}, orjson.loads)
+        sql = "SELECT no_such_column FROM call_batches"
+        return DriverStatement(sql, (), {}, orjson.loads, in_scope_form(sql))
 
     monkeypatch.setattr(db.compiled.reads, "_kept_statement", broken)
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import create_app
 from bench.queries import Q1, Q2
 from core.settings import Settings
+from db.driver_transaction import READ_IN_SCOPE
 from db.engine import create_engine, session_factory
 from tests.committed_data import CommittedData, committed
 from tests.tenant import Tenant
@@ -120,6 +121,12 @@ def assert_one_transaction_begun_with_its_scope(sent: list[str]) -> None:
     assert [sql for sql in sent if sql.startswith("ROLLBACK")] == ["ROLLBACK"]
 
 
+def assert_one_statement_in_scope(sent: list[str]) -> None:
+    """The membership check, the scope and the read as one `read_in_scope()` statement: no
+    transaction of the request's own, no pre-ping."""
+    assert sent == [READ_IN_SCOPE], sent
+
+
 @pytest.mark.parametrize(("compiled", "expected"), [(False, 4), (True, 3)])
 async def test_the_batch_list_round_trips_and_no_pre_ping(
     settings: Settings, committed: CommittedData, compiled: bool, expected: int
@@ -130,7 +137,9 @@ async def test_the_batch_list_round_trips_and_no_pre_ping(
     agency_id, user_id = await committed.agency_with_user()
     for _ in range(3):
         await committed.batch(agency_id, contacts=2)
-    settings = settings.model_copy(update={"compiled_reads": compiled})
+    settings = settings.model_copy(
+        update={"compiled_reads": compiled, "one_statement_reads": False}
+    )
     async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
         sent = await _trips_of(tenant, trips, Q1, {})
 
@@ -138,6 +147,19 @@ async def test_the_batch_list_round_trips_and_no_pre_ping(
     assert_one_transaction_begun_with_its_scope(sent)
     assert ";" not in sent, "no pre-ping"
     assert compiled == any("json_build_object" in sql for sql in sent)
+
+
+@pytest.mark.parametrize("query", ["Q1", "Q2"])
+async def test_a_compiled_read_of_a_caller_seen_before_is_one_round_trip(
+    settings: Settings, committed: CommittedData, query: str
+) -> None:
+    agency_id, user_id = await committed.agency_with_user()
+    batch_id = await committed.batch(agency_id, contacts=60)
+    document, variables = {"Q1": (Q1, {}), "Q2": (Q2, {"id": str(batch_id)})}[query]
+    async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
+        sent = await _trips_of(tenant, trips, document, variables)
+
+    assert_one_statement_in_scope(sent)
 
 
 @pytest.mark.parametrize(("compiled", "expected"), [(False, 6), (True, 3)])
@@ -149,7 +171,9 @@ async def test_a_batch_with_50_contacts_and_call_logs_round_trips(
     statement."""
     agency_id, user_id = await committed.agency_with_user()
     batch_id = await committed.batch(agency_id, contacts=60)
-    settings = settings.model_copy(update={"compiled_reads": compiled})
+    settings = settings.model_copy(
+        update={"compiled_reads": compiled, "one_statement_reads": False}
+    )
     async with app_on_own_engine(settings, agency_id, user_id) as (tenant, trips):
         sent = await _trips_of(tenant, trips, Q2, {"id": str(batch_id)})
 
@@ -177,9 +201,9 @@ async def test_a_first_request_signs_in_with_its_own_statement(
 async def test_a_batch_the_compiled_read_finds_not_is_answered_by_the_resolvers_in_its_transaction(
     settings: Settings, committed: CommittedData
 ) -> None:
-    """Another agency's batch: the compiled read finds no row, so the resolvers answer (null
-    and NOT_FOUND) on a session made on the request's connection, inside the transaction the
-    compiled read ran in; one BEGIN, one ROLLBACK."""
+    """Another agency's batch: the compiled read (one statement) finds no row, so the resolvers
+    answer (null and NOT_FOUND) in the request's transaction, opened then: one BEGIN, one
+    ROLLBACK."""
     agency_id, user_id = await committed.agency_with_user()
     other_agency, _ = await committed.agency_with_user()
     others_batch = await committed.batch(other_agency, contacts=2)
@@ -194,6 +218,5 @@ async def test_a_batch_the_compiled_read_finds_not_is_answered_by_the_resolvers_
     assert body["data"] == {"batch": None}
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
     assert_one_transaction_begun_with_its_scope(sent)
-    compiled = [sql for sql in sent if "json_build_object" in sql]
-    resolvers = [sql for sql in sent if "FROM v_call_batch_summary" in sql and sql not in compiled]
-    assert len(compiled) == 1 and resolvers, sent
+    assert sent.count(READ_IN_SCOPE) == 1, sent
+    assert any("FROM v_call_batch_summary" in sql for sql in sent), sent

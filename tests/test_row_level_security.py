@@ -10,9 +10,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import event, text, true
 from sqlalchemy.exc import DBAPIError
@@ -24,10 +24,11 @@ from sqlalchemy.sql.visitors import ExternallyTraversible
 from core.pagination import Window
 from db import batches as batch_queries
 from db import contacts as contact_queries
+from db.compiled.in_scope import InScopeStatement
 from db.compiled.reads import prepare, read_json
 from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, Shape, Value
 from db.driver_transaction import fetch_row_in_session
-from db.tenancy import APP_ROLE, RequestDatabase, user_scope
+from db.tenancy import APP_ROLE, RequestDatabase, _scope_settings, user_scope
 from tests.factories import Factory
 
 TENANT_TABLES = (
@@ -215,7 +216,10 @@ async def others_call_logs(session: AsyncSession, me: Agency, other: Agency) -> 
 
 
 async def _compiled_json(session: AsyncSession, read: Any) -> Any:
-    found = await read_json(partial(fetch_row_in_session, session), prepare(read))
+    async def in_transaction(sql: str, arguments: tuple[Any, ...], _in_scope: Any) -> Any:
+        return await fetch_row_in_session(session, sql, arguments)
+
+    found = await read_json(in_transaction, prepare(read))
     return None if found is None else found[0]
 
 
@@ -393,3 +397,68 @@ async def test_views_run_with_the_callers_rights_and_the_app_role_cannot_bypass_
     assert views
     assert [v.relname for v in views if "security_invoker=true" not in (v.reloptions or [])] == []
     assert (role.rolsuper, role.rolbypassrls) == (False, False)
+
+
+_IN_SCOPE_AGENCY_FILTER = re.compile(r"[\w.]*agency_id = (?P<agency>\(\$1\[\d+\]\)::UUID)")
+
+
+@pytest.mark.parametrize("name", ["compiled batches page", "compiled batch of the other agency"])
+async def test_a_read_in_scope_without_its_agency_filter_still_sees_only_its_agency(
+    sessions: async_sessionmaker[Any], connection: AsyncConnection, a: Agency, b: Agency, name: str
+) -> None:
+    """The one-statement form of a compiled read (`read_in_scope()`, migration 0010), its
+    agency filter stripped from the statement it prepares and runs: the scope it sets still
+    shows only the caller's agency, where the same stripped statement run without it shows the
+    other agency's rows."""
+    if name == "compiled batches page":
+        shape: Shape = (("nodes", Nested("nodes", (("id", Value("id")),))),)
+        read: Any = BatchPage(a.agency_id, batch_queries.BatchFilter(), Window(limit=100), shape)
+    else:
+        contacts = ContactPage(
+            contact_queries.ContactFilter(),
+            contact_queries.DEFAULT_SORT,
+            Window(limit=100),
+            (("nodes", Nested("nodes", _CONTACTS_WITH_LOGS)),),
+        )
+        read = OneBatch(a.agency_id, b.batch_id, (("id", Value("id")), ("contacts", contacts)))
+    prepared = prepare(read)
+    in_scope = prepared.statement.in_scope
+    assert in_scope is not None
+    stripped = _IN_SCOPE_AGENCY_FILTER.sub(r"\g<agency> IS NOT NULL", in_scope.sql)
+    assert stripped != in_scope.sql and "agency_id = " not in stripped
+    stripped_form = InScopeStatement(in_scope.name + "_stripped", stripped)
+    arguments = stripped_form.text_arguments(prepared.arguments)
+    settings = _scope_settings(a.agency_id, a.user_id, 10_000)
+
+    async with connection.begin_nested() as savepoint:
+        found = (
+            await connection.execute(
+                text(
+                    "SELECT member, body FROM read_in_scope(:user_id, :agency_id, :names, "
+                    ":values, :statement_name, :statement, :arguments)"
+                ),
+                {
+                    "user_id": a.user_id,
+                    "agency_id": a.agency_id,
+                    "names": [n for n, _ in settings],
+                    "values": [v for _, v in settings],
+                    "statement_name": stripped_form.name,
+                    "statement": stripped_form.sql,
+                    "arguments": arguments,
+                },
+            )
+        ).one()
+        await savepoint.rollback()
+    unscoped_sql = _DRIVER_AGENCY_FILTER.sub(r"\g<agency> IS NOT NULL", prepared.statement.sql)
+    async with unscoped(sessions) as session:
+        without_rls = await fetch_row_in_session(session, unscoped_sql, prepared.arguments)
+
+    assert found.member
+    with_rls = _ids(None if found.body is None else orjson.loads(found.body))
+    everyone = _ids(None if without_rls is None else orjson.loads(without_rls[0]))
+    b_rows = {b.batch_id, *b.contact_ids, *b.log_ids}
+    assert everyone & b_rows, "the stripped statement must reach the other agency's rows"
+    if name == "compiled batches page":
+        assert with_rls == {a.batch_id}
+    else:
+        assert with_rls == set()

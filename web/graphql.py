@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from core.errors import UNAVAILABLE_CODES, BadRequest, DomainError, PayloadTooLarge
 from core.settings import Settings
-from db.tenancy import RequestDatabase
+from db.tenancy import NotAMember, RequestDatabase
 from schema import CallBatchSchema
 from schema.compiled.reads import CompiledReads
 from schema.context import Context
@@ -191,32 +191,72 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         async with AsyncExitStack() as held:
             await held.enter_async_context(fair_share.slot(fair_share.lane_for(user_id)))
             timeout_ms = state.settings.request_statement_timeout_ms
-            db, principal = await self._signed_in(state, user_id, timeout_ms)
+            # A query the compiled path may answer leaves the membership check to its first
+            # statement (`read_in_scope()`): nothing is sent before it.
+            compiled_first = self._tries_compiled(request, data, state)
+            db, principal = await self._signed_in(state, user_id, timeout_ms, compiled_first)
             held.push_async_callback(db.close)
-            fair_share.remember(principal.user_id, principal.agency_id)
-            record.signed_in = True
-            context = state.context_for(
-                db, principal, record.request_id, timeout_ms, limits_checked=True
-            )
-            request.state.graphql_context = context
             try:
-                compiled = await self._compiled_answer(request, data, context, state)
-                response = compiled if compiled is not None else await self._run(request, record)
-            finally:
-                fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
+                response = await self._respond(request, record, state, db, principal, data)
+            except NotAMember:
+                # The caller left the agency it had on its last request: signed in afresh.
+                await db.close()
+                db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
+                held.push_async_callback(db.close)
+                principal = await sign_in(user_id, db)
+                response = await self._respond(request, record, state, db, principal, data)
             if isinstance(response, StreamingResponse):
                 # Its body is made while it is sent, possibly with this request's database
                 # (incremental delivery): released first, as the `async with` does on return.
                 return Answer(response)
             return Answer(response, held.pop_all())
 
+    async def _respond(
+        self,
+        request: Request,
+        record: RequestRecord,
+        state: AppState,
+        db: RequestDatabase,
+        principal: Principal,
+        data: Any,
+    ) -> Response:
+        """The compiled path's answer, or the resolvers' once the caller's membership is
+        confirmed (`NotAMember` when it is not, before anything is answered)."""
+        fair_share = state.fair_share
+        timeout_ms = state.settings.request_statement_timeout_ms
+        context = state.context_for(
+            db, principal, record.request_id, timeout_ms, limits_checked=True
+        )
+        request.state.graphql_context = context
+        try:
+            compiled = await self._compiled_answer(request, data, context, state)
+            if compiled is None:
+                await db.confirm_member()
+            fair_share.remember(principal.user_id, principal.agency_id)
+            record.signed_in = True
+            return compiled if compiled is not None else await self._run(request, record)
+        finally:
+            fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
+
+    @staticmethod
+    def _tries_compiled(request: Request, data: Any, state: AppState) -> bool:
+        settings = state.settings
+        return (
+            settings.compiled_reads
+            and settings.one_statement_reads
+            and state.read_engine is state.engine
+            and _plain_json_post(request, data)
+        )
+
     @staticmethod
     async def _signed_in(
-        state: AppState, user_id: uuid.UUID, timeout_ms: int
+        state: AppState, user_id: uuid.UUID, timeout_ms: int, confirm_later: bool = False
     ) -> tuple[RequestDatabase, Principal]:
         """The request's database scope and its caller. A caller seen before on this worker
         is scoped to its last agency at once, confirmed in the same round trip (no sign-in
-        statement of its own); anyone else is looked up first, in the same transaction."""
+        statement of its own), or with `confirm_later` by the first statement the request
+        sends (`RequestDatabase.fetch_row`, `confirm_member`); anyone else is looked up
+        first, in the same transaction."""
         if state.read_engine is not state.engine:
             # With a read replica the sign-in lookup stays on the primary (see
             # docs/OPERATIONS.md): its own short transaction, then the request's scope.
@@ -236,7 +276,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 user_id=user_id,
                 statement_timeout_ms=timeout_ms,
                 confirm_member=True,
+                one_statement_reads=confirm_later,
             )
+            if confirm_later:
+                return db, Principal(user_id=user_id, agency_id=remembered)
             member = await sign_in_as_member(user_id, remembered, db)
             if member is not None:
                 return db, member

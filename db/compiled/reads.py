@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Integer, Select, Text, cast, func, literal
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from db import batches as batch_queries
+from db.compiled.in_scope import InScopeStatement, in_scope_form
 from db.compiled.pages import ListSource, page_statement
 from db.compiled.rows import SUMMARY_COLUMNS, batch_json, batch_pairs
 from db.compiled.shapes import BatchPage, OneBatch, RootRead, RowsReadBudget, reads_value
@@ -71,13 +72,15 @@ def _batch_page(read: BatchPage) -> Select[Any]:
 @dataclass(frozen=True)
 class DriverStatement:
     """A statement compiled once to the driver's SQL (`$1`, `$2` …): its text, for each
-    position the name of the template's value or the fixed value the statement holds, and how
-    its JSON (sent as text) is decoded."""
+    position the name of the template's value or the fixed value the statement holds, how
+    its JSON (sent as text) is decoded, and its form for `read_in_scope()`. Its two columns
+    are the JSON and the rows its contacts lists read."""
 
     sql: str
     positions: tuple[str, ...]
     fixed: dict[str, Any]
     decode: Callable[[str], Any]
+    in_scope: InScopeStatement | None
 
     def arguments(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(values[n] if n in values else self.fixed[n] for n in self.positions)
@@ -89,12 +92,16 @@ def _driver_statement(template: RootRead) -> DriverStatement:
     decodes it for the resolvers) reads integers beyond 64 bits exactly."""
     statement = statement_for(template)
     built, *others = statement.selected_columns
-    as_text = statement.with_only_columns(cast(built, Text), *others)
+    rows_read = others or [literal(0, Integer)]
+    as_text = statement.with_only_columns(cast(built, Text), *rows_read)
     dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
     compiled = as_text.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     fixed = dict(compiled.construct_params())
     decode = json.loads if reads_value(template.shape, "custom_data") else orjson.loads
-    return DriverStatement(compiled.string, tuple(compiled.positiontup or ()), fixed, decode)
+    positions = tuple(compiled.positiontup or ())
+    return DriverStatement(
+        compiled.string, positions, fixed, decode, in_scope_form(compiled.string)
+    )
 
 
 _kept_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_driver_statement)
@@ -117,15 +124,15 @@ def prepare(read: RootRead) -> PreparedRead:
     return PreparedRead(statement, statement.arguments(values))
 
 
-FetchRow = Callable[[str, tuple[Any, ...]], Awaitable[Any]]
-"""Sends SQL with its arguments in the request's transaction; its first row or None
-(`RequestDatabase.fetch_row`)."""
+FetchRow = Callable[[str, tuple[Any, ...], InScopeStatement | None], Awaitable[Any]]
+"""Sends SQL with its arguments in the request's scope, in its transaction or as one
+`read_in_scope()` statement; its first row or None (`RequestDatabase.fetch_row`)."""
 
 
 async def read_json(fetch_row: FetchRow, read: PreparedRead) -> tuple[Any, int] | None:
     """The root field's JSON, decoded, and the rows its contacts lists read; None when the
     statement found no row."""
-    found = await fetch_row(read.statement.sql, read.arguments)
+    found = await fetch_row(read.statement.sql, read.arguments, read.statement.in_scope)
     if found is None:
         return None
-    return read.statement.decode(found[0]), found[1] if len(found) > 1 else 0
+    return read.statement.decode(found[0]), found[1]

@@ -33,6 +33,7 @@ from graphql.execution.values import get_variable_values
 from core.kept_results import KeptResults, variables_key
 from db.compiled.json_sql import NotCompilable
 from db.compiled.reads import PreparedRead, prepare, read_json
+from db.tenancy import NotAMember
 from schema.compiled.collect import collect_fields
 from schema.compiled.plan import (
     DATETIME,
@@ -84,6 +85,8 @@ class CompiledReads:
             return await self._run(planned, context)
         except NotCovered:
             return None
+        except NotAMember:
+            raise
         except Exception:
             logger.warning("compiled read failed; the resolvers answer", exc_info=True)
             # A database fault leaves the transaction unusable: start again in a fresh one,
