@@ -38,6 +38,19 @@ async def _driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
+async def _check_out(engine: AsyncEngine) -> tuple[AsyncConnection, Any]:
+    """A connection of the engine's pool and its asyncpg connection."""
+    connection = await engine.connect()
+    # Just checked out, so the pooled connection is at hand (no greenlet to ask for it).
+    assert connection.sync_connection is not None
+    return connection, connection.sync_connection.connection.driver_connection
+
+
+def _refuse_inside_transaction(driver: Any) -> None:
+    if driver.is_in_transaction():
+        raise ConnectionError("a pooled connection was handed out inside a transaction")
+
+
 async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> tuple[DriverTransaction, str]:
     """Check out a connection and open its scoped transaction in one round trip.
 
@@ -47,13 +60,9 @@ async def begin_on_driver(engine: AsyncEngine, scope_sql: str) -> tuple[DriverTr
     the failure raised as SQLAlchemy's invalidated-connection error, which the caller retries
     once on a fresh connection. Returns the transaction and the status of the script's last
     statement (`SELECT 1`: it found one row)."""
-    connection = await engine.connect()
-    # Just checked out, so the pooled connection is at hand (no greenlet to ask for it).
-    assert connection.sync_connection is not None
-    driver: Any = connection.sync_connection.connection.driver_connection
+    connection, driver = await _check_out(engine)
     try:
-        if driver.is_in_transaction():
-            raise ConnectionError("a pooled connection was handed out inside a transaction")
+        _refuse_inside_transaction(driver)
         status: str = await driver.execute(f"BEGIN; {scope_sql}")
     except BaseException as error:
         # Cancelled or failed mid-way, the connection may be inside the transaction: never pooled.
@@ -160,12 +169,9 @@ async def read_in_scope(
     it). The function has no `statement_timeout` of its own (a setting made inside a statement
     does not bound it): the driver cancels it after `timeout_seconds`. A connection whose
     statement failed or was cut off is discarded, never pooled in an unknown state."""
-    connection = await engine.connect()
-    assert connection.sync_connection is not None
-    driver: Any = connection.sync_connection.connection.driver_connection
+    connection, driver = await _check_out(engine)
     try:
-        if driver.is_in_transaction():
-            raise ConnectionError("a pooled connection was handed out inside a transaction")
+        _refuse_inside_transaction(driver)
         row = await fetch_row(connection, driver, READ_IN_SCOPE, arguments, timeout_seconds)
         if row["prepared"]:
             prepared = connection.info.get(_PREPARED, 0) + 1

@@ -50,7 +50,7 @@ busy anyway (measured on 2 cores: 227 ms with two workers, 230 ms with none). On
 core: the fair share of an agency (`web/fair_share.py`) then bounds what it takes."""
 
 
-def _scope_settings(
+def scope_settings(
     agency_id: uuid.UUID | None, user_id: uuid.UUID | None, statement_timeout_ms: int
 ) -> list[tuple[str, str]]:
     """What a scoped transaction sets, each with `set_config(name, value, true)`."""
@@ -63,7 +63,7 @@ def _scope_settings(
     ]
 
 
-_SCOPE_SIZE = len(_scope_settings(None, None, 0))
+_SCOPE_SIZE = len(scope_settings(None, None, 0))
 
 _ENTER_SCOPE = text(
     "SELECT " + ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(_SCOPE_SIZE))
@@ -97,7 +97,7 @@ async def enter_scope(
     statement_timeout_ms: int = 10_000,
 ) -> None:
     """Switch the session's current transaction to the app role and the given tenant."""
-    settings = _scope_settings(agency_id, user_id, statement_timeout_ms)
+    settings = scope_settings(agency_id, user_id, statement_timeout_ms)
     await session.execute(_ENTER_SCOPE, _scope_parameters(settings))
 
 
@@ -199,7 +199,7 @@ class RequestDatabase:
     async def _read_in_scope(
         self, statement: InScopeStatement, arguments: list[str | None]
     ) -> tuple[str, int] | None:
-        settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
+        settings = scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
         read = partial(read_in_scope, self._engine) if self._engine else self._read_in_session
         row = await read(
             (
@@ -251,7 +251,7 @@ class RequestDatabase:
     async def _open(self) -> None:
         """Open the scoped transaction. With `confirm_member`, a user no longer of the agency
         ends it again and raises `NotAMember`."""
-        settings = _scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
+        settings = scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
         script = _scope_text(settings)
         if self._confirm_member:
             script += _only_for_a_member(self._user_id, self._agency_id)

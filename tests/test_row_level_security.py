@@ -28,7 +28,7 @@ from db.compiled.in_scope import InScopeStatement
 from db.compiled.reads import prepare, read_json
 from db.compiled.shapes import BatchPage, ContactPage, Nested, OneBatch, Shape, Value
 from db.driver_transaction import fetch_row_in_session
-from db.tenancy import APP_ROLE, RequestDatabase, _scope_settings, user_scope
+from db.tenancy import APP_ROLE, RequestDatabase, scope_settings, user_scope
 from tests.factories import Factory
 
 TENANT_TABLES = (
@@ -428,7 +428,7 @@ async def test_a_read_in_scope_without_its_agency_filter_still_sees_only_its_age
     assert stripped != in_scope.sql and "agency_id = " not in stripped
     stripped_form = InScopeStatement(in_scope.name + "_stripped", stripped)
     arguments = stripped_form.text_arguments(prepared.arguments)
-    settings = _scope_settings(a.agency_id, a.user_id, 10_000)
+    settings = scope_settings(a.agency_id, a.user_id, 10_000)
 
     async with connection.begin_nested() as savepoint:
         found = (

@@ -191,20 +191,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         async with AsyncExitStack() as held:
             await held.enter_async_context(fair_share.slot(fair_share.lane_for(user_id)))
             timeout_ms = state.settings.request_statement_timeout_ms
-            # A query the compiled path may answer leaves the membership check to its first
+            compiled_first = self._compiled_first(request, data, state)
+            # A query the compiled path tries first leaves the membership check to its first
             # statement (`read_in_scope()`): nothing is sent before it.
-            compiled_first = self._tries_compiled(request, data, state)
-            db, principal = await self._signed_in(state, user_id, timeout_ms, compiled_first)
+            one_statement = compiled_first and self._one_statement_reads(state)
+            db, principal = await self._signed_in(state, user_id, timeout_ms, one_statement)
             held.push_async_callback(db.close)
             try:
-                response = await self._respond(request, record, state, db, principal, data)
+                response = await self._respond(
+                    request, record, state, db, principal, data, compiled_first
+                )
             except NotAMember:
                 # The caller left the agency it had on its last request: signed in afresh.
                 await db.close()
                 db = RequestDatabase(state.read_sessions, statement_timeout_ms=timeout_ms)
                 held.push_async_callback(db.close)
                 principal = await sign_in(user_id, db)
-                response = await self._respond(request, record, state, db, principal, data)
+                response = await self._respond(
+                    request, record, state, db, principal, data, compiled_first
+                )
             if isinstance(response, StreamingResponse):
                 # Its body is made while it is sent, possibly with this request's database
                 # (incremental delivery): released first, as the `async with` does on return.
@@ -219,9 +224,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         db: RequestDatabase,
         principal: Principal,
         data: Any,
+        compiled_first: bool,
     ) -> Response:
-        """The compiled path's answer, or the resolvers' once the caller's membership is
-        confirmed (`NotAMember` when it is not, before anything is answered)."""
+        """The compiled path's answer when it is tried first and covers the query, or the
+        resolvers' once the caller's membership is confirmed (`NotAMember` when it is not,
+        before anything is answered)."""
         fair_share = state.fair_share
         timeout_ms = state.settings.request_statement_timeout_ms
         context = state.context_for(
@@ -229,7 +236,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         request.state.graphql_context = context
         try:
-            compiled = await self._compiled_answer(request, data, context, state)
+            compiled = (
+                await self._compiled_answer(request, data, context) if compiled_first else None
+            )
             if compiled is None:
                 await db.confirm_member()
             fair_share.remember(principal.user_id, principal.agency_id)
@@ -239,14 +248,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             fair_share.charge_rows(principal.agency_id, context.rows_read.charged)
 
     @staticmethod
-    def _tries_compiled(request: Request, data: Any, state: AppState) -> bool:
-        settings = state.settings
-        return (
-            settings.compiled_reads
-            and settings.one_statement_reads
-            and state.read_engine is state.engine
-            and _plain_json_post(request, data)
-        )
+    def _compiled_first(request: Request, data: Any, state: AppState) -> bool:
+        """The compiled path answers a plain JSON POST of a query it covers without
+        Strawberry's HTTP handling (`_compiled_answer`); anything else Strawberry handles."""
+        return state.settings.compiled_reads and _plain_json_post(request, data)
+
+    @staticmethod
+    def _one_statement_reads(state: AppState) -> bool:
+        """With a read replica, the sign-in stays on the primary (`_signed_in`)."""
+        return state.settings.one_statement_reads and state.read_engine is state.engine
 
     @staticmethod
     async def _signed_in(
@@ -291,14 +301,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise
 
     async def _compiled_answer(
-        self, request: Request, data: Any, context: Context, state: AppState
+        self, request: Request, data: Any, context: Context
     ) -> Response | None:
-        """The compiled path's answer to a plain JSON POST of a query it covers, the response
-        Strawberry would send for it (`{"data": …}`, 200, JSON) made here, without Strawberry's
-        HTTP handling; None for anything else, which Strawberry handles (`execute_single` then
-        does not try the compiled path a second time)."""
-        if not state.settings.compiled_reads or not _plain_json_post(request, data):
-            return None
+        """The compiled path's answer to a plain JSON POST (`_compiled_first`) of a query it
+        covers, the response Strawberry would send for it (`{"data": …}`, 200, JSON) made here,
+        without Strawberry's HTTP handling; None for anything else, which Strawberry handles
+        (`execute_single` then does not try the compiled path a second time)."""
         request.state.compiled_tried = True
         answer = await self.compiled_reads.answer(
             data["query"], data.get("variables"), data.get("operationName"), context
