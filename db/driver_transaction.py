@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -159,24 +160,62 @@ more is closed after its read (the pool opens a fresh one), so a server process 
 unbounded number of plans."""
 
 _PREPARED = "callbatch_reads_prepared"
+"""The names of the reads prepared in a connection's session, in the pool's record of that
+connection (`connection.info`, cleared when the connection is replaced)."""
 
 
 async def read_in_scope(
-    engine: AsyncEngine, arguments: tuple[Any, ...], timeout_seconds: float
+    engine: AsyncEngine,
+    scope: tuple[Any, ...],
+    statement_name: str,
+    statement: str,
+    arguments: list[str | None],
+    timeout_seconds: float,
 ) -> Any:
-    """The row of `read_in_scope()` (migration 0010) called with `arguments` on a connection
-    checked out for this one statement, in no transaction of ours (the statement's own ends with
-    it). The function has no `statement_timeout` of its own (a setting made inside a statement
-    does not bound it): the driver cancels it after `timeout_seconds`. A connection whose
-    statement failed or was cut off is discarded, never pooled in an unknown state."""
+    """The row of `read_in_scope()` (migrations 0010, 0011) on a connection checked out for
+    this one statement, in no transaction of ours (the statement's own ends with it). `scope`:
+    its first four arguments (user, agency, setting names and values).
+
+    The statement's text is sent only to a connection whose session has not prepared it (as
+    far as this pool knows); a session that lost it anyway refuses the call, and it is sent
+    again with the text on a fresh connection. The function has no `statement_timeout` of its
+    own (a setting made inside a statement does not bound it): the driver cancels it after
+    `timeout_seconds`. A connection whose statement failed or was cut off is discarded, never
+    pooled in an unknown state."""
+    try:
+        return await _read_in_scope_once(
+            engine, scope, statement_name, statement, arguments, timeout_seconds, False
+        )
+    except asyncpg.InvalidSQLStatementNameError:
+        return await _read_in_scope_once(
+            engine, scope, statement_name, statement, arguments, timeout_seconds, True
+        )
+
+
+async def _read_in_scope_once(
+    engine: AsyncEngine,
+    scope: tuple[Any, ...],
+    statement_name: str,
+    statement: str,
+    arguments: list[str | None],
+    timeout_seconds: float,
+    with_text: bool,
+) -> Any:
     connection, driver = await _check_out(engine)
     try:
         _refuse_inside_transaction(driver)
-        row = await fetch_row(connection, driver, READ_IN_SCOPE, arguments, timeout_seconds)
-        if row["prepared"]:
-            prepared = connection.info.get(_PREPARED, 0) + 1
-            connection.info[_PREPARED] = prepared
-            if prepared > STATEMENTS_PER_CONNECTION:
+        prepared: set[str] = connection.info.setdefault(_PREPARED, set())
+        text = statement if with_text or statement_name not in prepared else None
+        row = await fetch_row(
+            connection,
+            driver,
+            READ_IN_SCOPE,
+            (*scope, statement_name, text, arguments),
+            timeout_seconds,
+        )
+        if row["member"]:
+            prepared.add(statement_name)
+            if len(prepared) > STATEMENTS_PER_CONNECTION:
                 await connection.invalidate()
     except BaseException:
         await connection.invalidate()

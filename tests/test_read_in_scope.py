@@ -13,7 +13,9 @@ from sqlalchemy import text
 
 from bench.queries import Q1, Q2, Q3, Q4
 from core.settings import Settings
-from db.driver_transaction import READ_IN_SCOPE
+from db.driver_transaction import READ_IN_SCOPE, read_in_scope
+from db.engine import create_engine
+from db.tenancy import scope_settings
 from tests.committed_data import CommittedData, committed
 from tests.test_round_trips import _logged, app_on_own_engine
 
@@ -145,3 +147,38 @@ async def test_a_statement_the_session_lost_is_prepared_again(
 
     assert again == first
     assert sent == [READ_IN_SCOPE]
+
+
+async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
+    settings: Settings, committed: CommittedData
+) -> None:
+    """Migration 0011: the read's text goes only to a session that has not prepared it (a
+    broken text is then never parsed), and again, on a fresh connection, to one that lost it."""
+    agency_id, user_id = await committed.agency_with_user()
+    await committed.batch(agency_id)
+    settings_of_scope = scope_settings(agency_id, user_id, 5_000)
+    scope = (
+        user_id,
+        agency_id,
+        [name for name, _ in settings_of_scope],
+        [value for _, value in settings_of_scope],
+    )
+    name = f"callbatch_read_test_{uuid.uuid4().hex}"
+    sql = "SELECT count(*)::text, ($1[1])::bigint FROM call_batches"
+    engine = create_engine(settings, pool_size=1, max_overflow=0)
+    try:
+        first = await read_in_scope(engine, scope, name, sql, ["7"], 5)
+        known = await read_in_scope(engine, scope, name, "NOT SQL AT ALL", ["8"], 5)
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(f'DEALLOCATE "{name}"')
+            await connection.commit()
+        lost = await read_in_scope(engine, scope, name, sql, ["9"], 5)
+    finally:
+        await engine.dispose()
+
+    assert [(r["body"], r["rows_read"]) for r in (first, known, lost)] == [
+        ("1", 7),
+        ("1", 8),
+        ("1", 9),
+    ], "the agency's one batch, under row-level security"
+    assert [r["prepared"] for r in (first, known, lost)] == [True, False, True]
