@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -142,12 +143,21 @@ async def fetch_row(
     `after_cursor_execute`): its timing, the metrics and the tests' statement counts see it."""
     sync = connection.sync_connection
     assert sync is not None
-    for before in sync.dispatch.before_cursor_execute:
+    listeners = _statement_listeners(sync)
+    for before in listeners.before_cursor_execute:
         sql, arguments = before(sync, None, sql, arguments, None, False)
     row = await driver.fetchrow(sql, *arguments, timeout=timeout_seconds)
-    for after in sync.dispatch.after_cursor_execute:
+    for after in listeners.after_cursor_execute:
         after(sync, None, sql, arguments, None, False)
     return row
+
+
+def _statement_listeners(sync: Connection) -> Any:
+    """Where the statement listeners of `sync` are: its engine's, unless listeners were added
+    to the connection itself. A connection's own dispatch joins the engine's afresh for each
+    connection, and reading a listener list through it builds that list on every checkout (a
+    tenth of a compiled read's CPU before)."""
+    return sync.dispatch if sync._has_events else sync.engine.dispatch
 
 
 READ_IN_SCOPE = (
