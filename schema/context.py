@@ -26,20 +26,24 @@ class Context:
     writer: AgencyWriter | None = None
     """Transactions on the primary for mutations; None where nothing may be written."""
     live: LiveSession | None = None
+    """Set on websocket connections, where subscriptions run."""
     limits_checked: bool = False
     """The endpoint already found the request within every limit and valid before signing in
     (`LimitChecks.refuses`), so the extension does not check the same request again."""
-    """Set on websocket connections, where subscriptions run."""
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(init=False, default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db)
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use: a request the compiled reads answer never needs them."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.db)
+        return self._loaders
 
     async def end_snapshot(self) -> None:
         """End the current read transaction and forget what the loaders cached: a subscription's
         next message is read afresh (in a new transaction, when it is due)."""
         await self.db.close()
-        self.loaders = Loaders(self.db)
+        self._loaders = None
 
 
 Info = strawberry.Info[Context, None]
