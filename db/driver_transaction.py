@@ -173,6 +173,10 @@ _PREPARED = "callbatch_reads_prepared"
 """The names of the reads prepared in a connection's session, in the pool's record of that
 connection (`connection.info`, cleared when the connection is replaced)."""
 
+_SESSION_VARIES = "callbatch_session_varies"
+"""Set on a connection whose session once lacked a read it had prepared: its reads are sent
+with their text from then on."""
+
 
 async def read_in_scope(
     engine: AsyncEngine,
@@ -186,43 +190,39 @@ async def read_in_scope(
     this one statement, in no transaction of ours (the statement's own ends with it). `scope`:
     its first four arguments (user, agency, setting names and values).
 
-    The statement's text is sent only to a connection whose session has not prepared it (as
-    far as this pool knows); a session that lost it anyway refuses the call, and it is sent
-    again with the text on a fresh connection. The function has no `statement_timeout` of its
-    own (a setting made inside a statement does not bound it): the driver cancels it after
-    `timeout_seconds`. A connection whose statement failed or was cut off is discarded, never
-    pooled in an unknown state."""
-    try:
-        return await _read_in_scope_once(
-            engine, scope, statement_name, statement, arguments, timeout_seconds, False
-        )
-    except asyncpg.InvalidSQLStatementNameError:
-        return await _read_in_scope_once(
-            engine, scope, statement_name, statement, arguments, timeout_seconds, True
-        )
-
-
-async def _read_in_scope_once(
-    engine: AsyncEngine,
-    scope: tuple[Any, ...],
-    statement_name: str,
-    statement: str,
-    arguments: list[str | None],
-    timeout_seconds: float,
-    with_text: bool,
-) -> Any:
+    The statement's text is sent only to a connection that has not prepared it. A session that
+    lost it anyway refuses the call (26000), and it is sent again with the text on the same
+    connection, which sends the text with every read from then on: behind PgBouncer in
+    transaction pooling mode each read may reach another server session, so this costs one
+    refused call per connection there, and nothing elsewhere. The function has no
+    `statement_timeout` of its own (a setting made inside a statement does not bound it): the
+    driver cancels it after `timeout_seconds`. A connection whose statement failed otherwise or
+    was cut off is discarded, never pooled in an unknown state."""
     connection, driver = await _check_out(engine)
     try:
         _refuse_inside_transaction(driver)
-        prepared: set[str] = connection.info.setdefault(_PREPARED, set())
-        text = statement if with_text or statement_name not in prepared else None
-        row = await fetch_row(
-            connection,
-            driver,
-            READ_IN_SCOPE,
-            (*scope, statement_name, text, arguments),
-            timeout_seconds,
-        )
+        info = connection.info
+        prepared: set[str] = info.setdefault(_PREPARED, set())
+        known = statement_name in prepared and not info.get(_SESSION_VARIES, False)
+        try:
+            row = await fetch_row(
+                connection,
+                driver,
+                READ_IN_SCOPE,
+                (*scope, statement_name, None if known else statement, arguments),
+                timeout_seconds,
+            )
+        except asyncpg.InvalidSQLStatementNameError:
+            if not known:
+                raise
+            info[_SESSION_VARIES] = True
+            row = await fetch_row(
+                connection,
+                driver,
+                READ_IN_SCOPE,
+                (*scope, statement_name, statement, arguments),
+                timeout_seconds,
+            )
         if row["member"]:
             prepared.add(statement_name)
             if len(prepared) > STATEMENTS_PER_CONNECTION:

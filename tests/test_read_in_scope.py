@@ -153,7 +153,9 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
     settings: Settings, committed: CommittedData
 ) -> None:
     """Migration 0011: the read's text goes only to a session that has not prepared it (a
-    broken text is then never parsed), and again, on a fresh connection, to one that lost it."""
+    broken text is then never looked at). A session that lost it refuses the call once; the
+    read is sent again with its text on the same connection, which sends the text from then on
+    (behind PgBouncer in transaction mode each read may reach another server session)."""
     agency_id, user_id = await committed.agency_with_user()
     await committed.batch(agency_id)
     settings_of_scope = scope_settings(agency_id, user_id, 5_000)
@@ -165,20 +167,34 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
     )
     name = f"callbatch_read_test_{uuid.uuid4().hex}"
     sql = "SELECT count(*)::text, ($1[1])::bigint FROM call_batches"
+    sent: list[tuple[bool, bool]] = []
+    """Each read_in_scope() call the server saw: (its text was sent, it failed)."""
+
+    def log(query: Any) -> None:
+        if query.query == READ_IN_SCOPE:
+            sent.append((query.args[5] is not None, query.exception is not None))
+
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            raw.driver_connection.add_query_logger(log)
         first = await read_in_scope(engine, scope, name, sql, ["7"], 5)
         known = await read_in_scope(engine, scope, name, "NOT SQL AT ALL", ["8"], 5)
         async with engine.connect() as connection:
             await connection.exec_driver_sql(f'DEALLOCATE "{name}"')
             await connection.commit()
         lost = await read_in_scope(engine, scope, name, sql, ["9"], 5)
+        after = await read_in_scope(engine, scope, name, sql, ["10"], 5)
+        await _logged()
     finally:
         await engine.dispose()
 
-    assert [(r["body"], r["rows_read"]) for r in (first, known, lost)] == [
+    assert [(r["body"], r["rows_read"]) for r in (first, known, lost, after)] == [
         ("1", 7),
         ("1", 8),
         ("1", 9),
+        ("1", 10),
     ], "the agency's one batch, under row-level security"
-    assert [r["prepared"] for r in (first, known, lost)] == [True, False, True]
+    assert [r["prepared"] for r in (first, known, lost, after)] == [True, False, True, False]
+    assert sent == [(True, False), (False, False), (False, True), (True, False), (True, False)]

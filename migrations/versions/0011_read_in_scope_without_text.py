@@ -6,9 +6,11 @@ The text is several kilobytes a call to send and receive, and the block is a sub
 begun and released on every read. The caller knows which reads it has prepared on each of its
 connections (it counts them already, for its bound on a connection's statements), so it now
 sends `statement` NULL for those: the function then runs the prepared read directly, with no
-block. A session that lost it anyway (a `DEALLOCATE`, a pooler handing out another server
-connection) fails the call with `invalid_sql_statement_name` (26000), and the caller retries
-once on a fresh connection with the text. With the text, the function behaves as in 0010.
+block. A session that lost it anyway (a `DEALLOCATE`, PgBouncer in transaction mode handing
+the connection's next statement to another server session) fails the call with
+`invalid_sql_statement_name` (26000); the caller sends it again with the text on the same
+connection and, on that connection, always sends the text from then on. With the text, the
+function behaves as in 0010.
 
 Nothing else changes: the membership check, the settings and SECURITY INVOKER are 0010's.
 
