@@ -177,8 +177,9 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            raw.driver_connection.add_query_logger(log)
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            driver.add_query_logger(log)
         first = await read_in_scope(engine, scope, name, sql, ["7"], 5)
         known = await read_in_scope(engine, scope, name, "NOT SQL AT ALL", ["8"], 5)
         async with engine.connect() as connection:
