@@ -178,17 +178,25 @@ _SESSION_VARIES = "callbatch_session_varies"
 with their text from then on."""
 
 
-async def read_in_scope(
-    engine: AsyncEngine,
-    scope: tuple[Any, ...],
-    statement_name: str,
-    statement: str,
-    arguments: list[str | None],
-    timeout_seconds: float,
-) -> Any:
+@dataclass(frozen=True)
+class ReadInScope:
+    """The arguments of one `read_in_scope()` call."""
+
+    scope: tuple[Any, ...]
+    """The user, the agency, and the names and values of the scope's settings."""
+    statement_name: str
+    statement: str
+    arguments: list[str | None]
+
+    def parameters(self, with_text: bool) -> tuple[Any, ...]:
+        """`READ_IN_SCOPE`'s parameters, the statement's text NULL unless `with_text`."""
+        text = self.statement if with_text else None
+        return (*self.scope, self.statement_name, text, self.arguments)
+
+
+async def read_in_scope(engine: AsyncEngine, read: ReadInScope, timeout_seconds: float) -> Any:
     """The row of `read_in_scope()` (migrations 0010, 0011) on a connection checked out for
-    this one statement, in no transaction of ours (the statement's own ends with it). `scope`:
-    its first four arguments (user, agency, setting names and values).
+    this one statement, in no transaction of ours (the statement's own ends with it).
 
     The statement's text is sent only to a connection that has not prepared it. A session that
     lost it anyway refuses the call (26000), and it is sent again with the text on the same
@@ -203,28 +211,20 @@ async def read_in_scope(
         _refuse_inside_transaction(driver)
         info = connection.info
         prepared: set[str] = info.setdefault(_PREPARED, set())
-        known = statement_name in prepared and not info.get(_SESSION_VARIES, False)
+        known = read.statement_name in prepared and not info.get(_SESSION_VARIES, False)
         try:
             row = await fetch_row(
-                connection,
-                driver,
-                READ_IN_SCOPE,
-                (*scope, statement_name, None if known else statement, arguments),
-                timeout_seconds,
+                connection, driver, READ_IN_SCOPE, read.parameters(not known), timeout_seconds
             )
         except asyncpg.InvalidSQLStatementNameError:
             if not known:
                 raise
             info[_SESSION_VARIES] = True
             row = await fetch_row(
-                connection,
-                driver,
-                READ_IN_SCOPE,
-                (*scope, statement_name, statement, arguments),
-                timeout_seconds,
+                connection, driver, READ_IN_SCOPE, read.parameters(True), timeout_seconds
             )
         if row["member"]:
-            prepared.add(statement_name)
+            prepared.add(read.statement_name)
             if len(prepared) > STATEMENTS_PER_CONNECTION:
                 await connection.invalidate()
     except BaseException:

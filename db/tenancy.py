@@ -27,6 +27,7 @@ from db.compiled.in_scope import InScopeStatement
 from db.driver_transaction import (
     READ_IN_SCOPE,
     DriverTransaction,
+    ReadInScope,
     begin_on_driver,
     fetch_row,
     fetch_row_in_session,
@@ -200,44 +201,33 @@ class RequestDatabase:
         self, statement: InScopeStatement, arguments: list[str | None]
     ) -> tuple[str, int] | None:
         settings = scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
-        scope = (
-            self._user_id,
-            self._agency_id,
-            [name for name, _ in settings],
-            [value for _, value in settings],
+        call = ReadInScope(
+            scope=(
+                self._user_id,
+                self._agency_id,
+                [name for name, _ in settings],
+                [value for _, value in settings],
+            ),
+            statement_name=statement.name,
+            statement=statement.sql,
+            arguments=arguments,
         )
         read = partial(read_in_scope, self._engine) if self._engine else self._read_in_session
-        row = await read(
-            scope,
-            statement.name,
-            statement.sql,
-            arguments,
-            self._statement_timeout_ms / 1000,
-        )
+        row = await read(call, self._statement_timeout_ms / 1000)
         if not row["member"]:
             raise NotAMember("the user is not, or no longer, of the agency in scope")
         if row["body"] is None:
             return None
         return row["body"], row["rows_read"]
 
-    async def _read_in_session(
-        self,
-        scope: tuple[Any, ...],
-        statement_name: str,
-        statement: str,
-        arguments: list[str | None],
-        timeout_seconds: float,
-    ) -> Any:
+    async def _read_in_session(self, call: ReadInScope, timeout_seconds: float) -> Any:
         """`read_in_scope()` in a session of the caller's transaction (the tests' recipe), its
         text always sent: the session's savepoint ends what it set, as the statement's own
         transaction does."""
         session: AsyncSession = self._sessions()
         try:
             return await fetch_row_in_session(
-                session,
-                READ_IN_SCOPE,
-                (*scope, statement_name, statement, arguments),
-                timeout_seconds,
+                session, READ_IN_SCOPE, call.parameters(with_text=True), timeout_seconds
             )
         finally:
             await session.close()

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bench.queries import Q1, Q2, Q3, Q4
 from core.settings import Settings
-from db.driver_transaction import READ_IN_SCOPE, read_in_scope
+from db.driver_transaction import READ_IN_SCOPE, ReadInScope, read_in_scope
 from db.engine import create_engine
 from db.tenancy import scope_settings
 from tests.committed_data import CommittedData, committed
@@ -167,6 +167,10 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
     )
     name = f"callbatch_read_test_{uuid.uuid4().hex}"
     sql = "SELECT count(*)::text, ($1[1])::bigint FROM call_batches"
+
+    def read(statement: str, value: str) -> ReadInScope:
+        return ReadInScope(scope, name, statement, [value])
+
     sent: list[tuple[bool, bool]] = []
     """Each read_in_scope() call the server saw: (its text was sent, it failed)."""
 
@@ -180,13 +184,13 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None
             driver.add_query_logger(log)
-        first = await read_in_scope(engine, scope, name, sql, ["7"], 5)
-        known = await read_in_scope(engine, scope, name, "NOT SQL AT ALL", ["8"], 5)
+        first = await read_in_scope(engine, read(sql, "7"), 5)
+        known = await read_in_scope(engine, read("NOT SQL AT ALL", "8"), 5)
         async with engine.connect() as connection:
             await connection.exec_driver_sql(f'DEALLOCATE "{name}"')
             await connection.commit()
-        lost = await read_in_scope(engine, scope, name, sql, ["9"], 5)
-        after = await read_in_scope(engine, scope, name, sql, ["10"], 5)
+        lost = await read_in_scope(engine, read(sql, "9"), 5)
+        after = await read_in_scope(engine, read(sql, "10"), 5)
         await _logged()
     finally:
         await engine.dispose()
