@@ -102,6 +102,20 @@ async def enter_scope(
     await session.execute(_ENTER_SCOPE, _scope_parameters(settings))
 
 
+def read_scope(
+    agency_id: uuid.UUID | None, user_id: uuid.UUID | None, statement_timeout_ms: int
+) -> tuple[Any, ...]:
+    """`ReadInScope.scope`: the user, the agency, and the names and values of what a scoped
+    transaction sets (`scope_settings`)."""
+    settings = scope_settings(agency_id, user_id, statement_timeout_ms)
+    return (
+        user_id,
+        agency_id,
+        [name for name, _ in settings],
+        [value for _, value in settings],
+    )
+
+
 class RequestDatabase:
     """The database as one request sees it: one connection, one transaction, one agency.
 
@@ -200,14 +214,8 @@ class RequestDatabase:
     async def _read_in_scope(
         self, statement: InScopeStatement, arguments: list[str | None]
     ) -> tuple[str, int] | None:
-        settings = scope_settings(self._agency_id, self._user_id, self._statement_timeout_ms)
         call = ReadInScope(
-            scope=(
-                self._user_id,
-                self._agency_id,
-                [name for name, _ in settings],
-                [value for _, value in settings],
-            ),
+            scope=read_scope(self._agency_id, self._user_id, self._statement_timeout_ms),
             statement_name=statement.name,
             statement=statement.sql,
             arguments=arguments,

@@ -15,7 +15,7 @@ from bench.queries import Q1, Q2, Q3, Q4
 from core.settings import Settings
 from db.driver_transaction import READ_IN_SCOPE, ReadInScope, read_in_scope
 from db.engine import create_engine
-from db.tenancy import scope_settings
+from db.tenancy import read_scope
 from tests.committed_data import CommittedData, committed
 from tests.test_round_trips import _logged, app_on_own_engine
 
@@ -158,13 +158,7 @@ async def test_a_session_that_prepared_a_read_is_sent_its_name_alone(
     (behind PgBouncer in transaction mode each read may reach another server session)."""
     agency_id, user_id = await committed.agency_with_user()
     await committed.batch(agency_id)
-    settings_of_scope = scope_settings(agency_id, user_id, 5_000)
-    scope = (
-        user_id,
-        agency_id,
-        [name for name, _ in settings_of_scope],
-        [value for _, value in settings_of_scope],
-    )
+    scope = read_scope(agency_id, user_id, 5_000)
     name = f"callbatch_read_test_{uuid.uuid4().hex}"
     sql = "SELECT count(*)::text, ($1[1])::bigint FROM call_batches"
 
